@@ -1,0 +1,48 @@
+# Two commands matter: `make book` builds the site, `make test` checks everything.
+# Both create the virtual environment .venv on first use and reinstall when the pins change.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+JB     := $(BIN)/jupyter-book
+export PYTHONHASHSEED := 0
+
+.PHONY: book serve test exercises bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	@rm -f $(VENV)/.installed-*; touch $@
+
+CODE := $(shell find code -name '*.py' -o -name '*.yaml')
+
+# jupyter-cache and Sphinx key a notebook on its own text only: when tinyseek changes, start afresh.
+_build/.code-stamp: $(CODE)
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	@mkdir -p _build && touch $@
+
+## book: execute every chapter and build the HTML site into _build/html (strict: any warning fails)
+book: $(STAMP) _build/.code-stamp
+	$(JB) build . --warningiserror --nitpick --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
+
+## serve: serve the built site on http://localhost:8000
+serve:
+	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
+
+## test: unit tests, the strict build, built-site checks, nbval on every notebook
+test: book
+	$(BIN)/python -m pytest -p no:cacheprovider tests book exercises --nbval-lax
+
+## exercises: regenerate the student notebooks in exercises/ from exercises/masters/
+exercises: $(STAMP)
+	$(BIN)/python -m tinyseek.exercises build
+
+## bench: time the clean build, the cached rebuild and each notebook's execution
+bench: $(STAMP)
+	$(BIN)/python -m tinyseek.bench
+
+clean:
+	rm -rf _build
