@@ -40,9 +40,9 @@ test: book
 exercises: $(STAMP)
 	$(BIN)/python -m tinyseek.exercises build
 
-## bench: time the clean build, the cached rebuild and each notebook's execution
+## bench: time the clean build, the cached rebuild, each notebook, then every benchmarks/bench_*.py
 bench: $(STAMP)
-	$(BIN)/python -m tinyseek.bench
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf _build

@@ -13,6 +13,14 @@ Each ``*.yaml`` file beside this module maps a fact's key to an entry::
 A figure the sources disagree on has ``status: conflict`` and, instead of ``value``, a list
 ``values`` of ``{value, source, where}``: the book shows the disagreement, never one pick.
 
+Related facts can be grouped one level deep: a top-level key whose entries are themselves
+entries (no ``unit``/``status`` of its own) defines the keys ``group.entry``::
+
+    h800:
+      bf16_tflops: {value: 989, unit: TFLOPS, source: ..., status: secondary}
+
+gives ``fact("h800.bf16_tflops")``; ``group("h800")`` returns all of them.
+
 Keys are unique across all files. Loading validates everything and names the file and the entry
 of the first problem, so a typo in the data cannot reach a chapter as a silent wrong number.
 """
@@ -166,11 +174,31 @@ def load_all(directory: str | Path = DATA_DIR) -> dict[str, Fact]:
             raise DataError(f"{path.name}: not valid YAML: {err}") from None
         if not isinstance(doc, dict):
             raise DataError(f"{path.name}: must map fact keys to entries")
-        for key, raw in doc.items():
+        for key, raw in _flatten(doc):
             if key in facts:
                 raise DataError(f"{path.name}: entry {key!r} is also in {facts[key].file}")
-            facts[key] = _parse_entry(str(key), raw, path.name)
+            facts[key] = _parse_entry(key, raw, path.name)
     return facts
+
+
+def _flatten(doc: dict):
+    """(key, entry) pairs, with grouped entries as ``group.entry``."""
+    for key, raw in doc.items():
+        is_group = (isinstance(raw, dict) and raw and not (REQUIRED & set(raw))
+                    and all(isinstance(v, dict) for v in raw.values()))
+        if is_group:
+            for sub, entry in raw.items():
+                yield f"{key}.{sub}", entry
+        else:
+            yield str(key), raw
+
+
+def group(prefix: str) -> dict[str, Fact]:
+    """The facts of group ``prefix``, keyed by their name within the group."""
+    found = {k.split(".", 1)[1]: f for k, f in load_all().items() if k.startswith(prefix + ".")}
+    if not found:
+        raise KeyError(f"no fact group {prefix!r} in tinyseek/data/*.yaml")
+    return found
 
 
 def fact(key: str) -> Fact:

@@ -1,22 +1,11 @@
-"""Live widgets for a running kernel (Binder, Colab, JupyterHub, a local clone).
-
-Each widget is a thin form over a tested function of ``tinyseek``: it reads the inputs, calls the
-function, and shows either the result or the function's own error message, never a traceback.
-"""
+"""Chapter 1's live calculator: GPU-hours x price / the run's share of all compute."""
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as w
 
-from . import cost, units
-
-
-def _message(result: w.HTML, text: str, ok: bool) -> None:
-    colour = "inherit" if ok else "#b00020"
-    role = "status" if ok else "alert"
-    result.value = f'<div role="{role}" style="color:{colour}">{html.escape(text)}</div>'
+from .. import cost, units
+from . import show_error_or
 
 
 def cost_calculator() -> w.VBox:
@@ -36,13 +25,9 @@ def cost_calculator() -> w.VBox:
     result = w.HTML()
 
     def update(_=None):
-        try:
-            total = cost.rental_cost(**{k: f.value for k, f in inputs.items()})
-        except (ValueError, TypeError) as err:
-            _message(result, f"Check the inputs: {err}", ok=False)
-            return
-        _message(result, f"Implied spend: {units.usd(total)} "
-                         f"(the V3 report's Table 1: {units.usd(run.cost)})", ok=True)
+        show_error_or(result, lambda: cost.rental_cost(**{k: f.value for k, f in inputs.items()}),
+                      lambda total: f"Implied spend: {units.usd(total)} "
+                                    f"(the V3 report's Table 1: {units.usd(run.cost)})")
 
     for field in inputs.values():
         field.observe(update, names="value")

@@ -1,0 +1,47 @@
+"""Kernel-free interactive figures: Plotly sliders over values precomputed by tested functions.
+
+On the static site no Python runs, so every state a slider can reach is computed here, at build
+time, by the same function the live widget calls. The page only switches between them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs_version
+
+
+def show(fig: go.Figure, alt: str) -> None:
+    """Display ``fig`` in a notebook and on the static site, with ``alt`` as its text alternative.
+
+    The output is one HTML fragment. On the book's site ``plotly.js`` is already on the page,
+    served by the site itself (``book/_ext/offline_assets.py``); in a live notebook (Colab,
+    JupyterLab, Binder) the fragment loads it from Plotly's CDN the first time.
+    """
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(fig, alt)))
+
+
+def figure_html(fig: go.Figure, alt: str) -> str:
+    """The HTML fragment that ``show`` displays (separate so that tests can read it)."""
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must describe the figure for readers who cannot see it")
+    div_id = "fig-" + hashlib.sha1(fig.to_json().encode()).hexdigest()[:12]  # stable across builds
+    spec = fig.to_json()
+    cdn = f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
+    config = json.dumps({"responsive": True, "displaylogo": False})
+    height = fig.layout.height or 450
+    return f"""<figure class="tinyseek-plot" role="img" aria-label="{html.escape(alt)}">
+<div id="{div_id}" style="height:{height}px"></div></figure>
+<script>(function () {{
+  var spec = {spec};
+  function draw() {{ Plotly.newPlot("{div_id}", spec.data, spec.layout, {config}); }}
+  if (window.Plotly) {{ draw(); }} else {{
+    var s = document.createElement("script"); s.src = "{cdn}"; s.onload = draw;
+    document.head.appendChild(s);
+  }}
+}})();</script>"""
