@@ -38,7 +38,7 @@ test: book
 
 ## exercises: regenerate the student notebooks in exercises/ from exercises/masters/
 exercises: $(STAMP)
-	$(BIN)/python -m tinyseek.exercises build
+	$(BIN)/python tools/exercises.py
 
 ## bench: time the clean build, the cached rebuild, each notebook, then every benchmarks/bench_*.py
 bench: $(STAMP)

@@ -13,8 +13,14 @@ def si(x: float, digits: int = 3) -> str:
         raise ValueError(f"x must be finite, got {x}")
     for scale, suffix in _SCALES:
         if abs(x) >= scale:
-            return f"{x / scale:.{digits}g}{suffix}"
-    return f"{x:.{digits}g}"
+            return _plain(x / scale, digits) + suffix
+    return _plain(x, digits)
+
+
+def _plain(x: float, digits: int) -> str:
+    """``g`` formatting that never falls back to exponent notation (600 stays 600, not 6e+02)."""
+    text = f"{x:.{digits}g}"
+    return f"{x:.0f}" if "e" in text else text
 
 
 def usd(x: float, digits: int = 4) -> str:

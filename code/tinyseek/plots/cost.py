@@ -34,7 +34,7 @@ def rental_cost_figure(gpu_hours: float | None = None,
 
     def title(price):
         one_run = cost.rental_cost(gpu_hours, price)
-        return (f"{units.si(gpu_hours)} GPU-hours at ${price:.2f}/GPU-hour: "
+        return (f"{units.si(gpu_hours, 4)} GPU-hours at ${price:.2f}/GPU-hour: "
                 f"{units.usd(one_run)} for the run alone")
 
     steps = [dict(method="update", label=f"${p:.2f}",
@@ -42,8 +42,9 @@ def rental_cost_figure(gpu_hours: float | None = None,
     fig.update_layout(
         title=title(prices[start]), template="plotly_white", height=460,
         xaxis_title="the run's share of all GPU time the lab spent (%)",
-        yaxis_title="implied rental-equivalent spend (million USD)", yaxis_type="log",
-        legend=dict(orientation="h", y=-0.25),
+        yaxis=dict(title="implied rental-equivalent spend (million USD)", type="log",
+                   tickvals=[2, 5, 10, 20, 50, 100, 200, 500]),
+        legend=dict(x=0.98, y=0.98, xanchor="right", bgcolor="rgba(255,255,255,0.8)"),
         sliders=[dict(active=start, steps=steps, pad=dict(t=60),
                       currentvalue=dict(prefix="price per GPU-hour: "))],
         margin=dict(l=60, r=20, t=60, b=40),
