@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 JB     := $(BIN)/jupyter-book
 export PYTHONHASHSEED := 0
 
-.PHONY: book serve test exercises bench clean
+.PHONY: book serve test exercises bench clean student autograder pdf pdf-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,13 +32,32 @@ book: $(STAMP) _build/.code-stamp
 serve:
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
-## test: unit tests, the strict build, built-site checks, nbval on every notebook
-test: book
+## test: unit tests, the strict build, built-site checks, nbval on every notebook, the student
+## build (no solution may leak), otter grading, and the PDF (skipped, saying why, only where TeX
+## cannot be installed)
+test: book student
+	@$(MAKE) --no-print-directory pdf || echo "make pdf failed; tests/test_instructor.py reports why"
 	$(BIN)/python -m pytest -p no:cacheprovider tests book exercises --nbval-lax
 
 ## exercises: regenerate the student notebooks in exercises/ from exercises/masters/
 exercises: $(STAMP)
 	$(BIN)/python tools/exercises.py
+
+## student: the site without solutions (pages, search, downloads), into _build/student/_build/html;
+## reuses the notebooks make book executed
+student: $(STAMP) _build/.code-stamp
+	$(BIN)/python tools/builds.py student
+
+## autograder: an otter autograder bundle per exercise notebook, in exercises/dist/NN-slug/
+autograder: $(STAMP)
+	$(BIN)/python tools/autograder.py
+
+## pdf: the whole book as _build/pdf/_build/latex/book.pdf (installs Debian's TeX when missing)
+pdf: $(STAMP) _build/.code-stamp pdf-deps
+	$(BIN)/python tools/builds.py pdf
+
+pdf-deps:
+	@bash tools/pdf-deps.sh
 
 ## bench: time the clean build, the cached rebuild, each notebook, then every benchmarks/bench_*.py
 bench: $(STAMP)

@@ -20,10 +20,22 @@ def show(fig: go.Figure, alt: str) -> None:
     The output is one HTML fragment. On the book's site ``plotly.js`` is already on the page,
     served by the site itself (``book/_ext/offline_assets.py``); in a live notebook (Colab,
     JupyterLab, Binder) the fragment loads it from Plotly's CDN the first time.
-    """
-    from IPython.display import HTML, display
 
-    display(HTML(figure_html(fig, alt)))
+    Beside the HTML the output carries ``text/plain``: "[Figure: <alt>]", which is what a
+    terminal, nbval or any format without a browser shows instead of an object's repr. The PDF
+    (``make pdf``) does better: its build draws each figure's first state as a vector image from
+    the figure spec inside the HTML (``book/_ext/print_outputs.py``). Drawing it there, not here,
+    keeps a headless browser out of every notebook run (Colab, Binder, ``make book``) and draws
+    the figure with the same plotly.js as the site.
+    """
+    from IPython.display import display
+
+    display({"text/html": figure_html(fig, alt), "text/plain": plain_text(alt)}, raw=True)
+
+
+def plain_text(alt: str) -> str:
+    """The figure's text form: its description, marked as a figure."""
+    return f"[Figure: {alt.strip()}]"
 
 
 def figure_html(fig: go.Figure, alt: str) -> str:

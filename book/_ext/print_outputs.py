@@ -1,0 +1,215 @@
+"""Give the PDF a readable form of every notebook output that only a browser can show.
+
+LaTeX cannot show HTML or JavaScript, so for the ``latex`` builder only (``make pdf`` loads this
+extension; the HTML builds never do), before myst-nb picks an output's form:
+
+- a kernel-free figure made by ``tinyseek.plots.show`` becomes a vector PDF image of its first
+  state (its sliders removed), rendered by Kaleido with the same plotly.js as the site, in one
+  headless-browser session for the whole book, and cached by content under ``_build/pdf/figures``;
+- a live ipywidget becomes a one-line note: on paper there is no kernel, and every widget in the
+  book has a kernel-free figure of the same function beside it;
+- an HTML table (a pandas DataFrame or Styler) becomes a LaTeX table;
+- any other HTML output with only an object repr as plain text becomes its text.
+
+It also stands in for ``bbm.sty``: ``jupyterBook.cls`` loads it (blackboard-bold digits, never used
+in this book), and only Debian's 500 MB ``texlive-fonts-extra`` ships it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = ROOT / "_build" / "pdf" / "figures"      # rendered figures, kept between builds
+SPEC = re.compile(r"^\s*var spec = (\{.*\});\s*$", re.M)
+LABEL = re.compile(r'<figure class="tinyseek-plot"[^>]*aria-label="([^"]*)"')
+WIDGET = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = ("Live widget: it runs when this chapter is opened as a notebook (Binder, Colab, a "
+               "JupyterHub or a local copy); the figure beside it shows the same calculation.")
+BBM_STUB = r"""\NeedsTeXFormat{LaTeX2e}
+\ProvidesPackage{bbm}[2024/01/01 stand-in for bbm, mathbbm as mathbb (tinyseek book)]
+\RequirePackage{amssymb}
+\providecommand{\mathbbm}[1]{\mathbb{#1}}
+\endinput
+"""
+
+
+def _children_by_mime(bundle: nodes.Element) -> dict[str, nodes.Element]:
+    return {child.get("mime_type"): child for child in bundle.children}
+
+
+def _raw_html(child: nodes.Element) -> str:
+    return "".join(n.astext() for n in child.findall(nodes.raw))
+
+
+class _Table(HTMLParser):
+    """Rows of the first HTML table, header rows separately; cells as text."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.head, self.body, self._row, self._cell, self._in_head, self._skip = [], [], None, None, False, 0
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script"):
+            self._skip += 1
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script"):
+            self._skip -= 1
+        elif tag == "thead":
+            self._in_head = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            (self.head if self._in_head else self.body).append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None and not self._skip:
+            self._cell.append(data)
+
+
+def _table_node(text: str) -> nodes.table | None:
+    parsed = _Table(text)
+    rows = parsed.head + parsed.body
+    if not rows:
+        return None
+    width = max(len(r) for r in rows)
+    table = nodes.table(classes=["colwidths-auto"])
+    group = nodes.tgroup(cols=width)
+    table += group
+    group += [nodes.colspec(colwidth=1) for _ in range(width)]
+
+    def row(cells):
+        r = nodes.row()
+        for cell in cells + [""] * (width - len(cells)):
+            entry = nodes.entry()
+            entry += nodes.paragraph(text=cell)
+            r += entry
+        return r
+
+    if parsed.head:
+        head = nodes.thead()
+        head += [row(r) for r in parsed.head]
+        group += head
+    body = nodes.tbody()
+    body += [row(r) for r in parsed.body]
+    group += body
+    return table
+
+
+class _HtmlText(HTMLParser):
+    def __init__(self, text):
+        super().__init__()
+        self.parts, self._skip = [], 0
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _static_spec(spec: dict) -> dict:
+    """The figure's first state, without the controls that only work in a browser."""
+    layout = dict(spec.get("layout", {}))
+    for key in ("sliders", "updatemenus"):
+        layout.pop(key, None)
+    return {"data": spec.get("data", []), "layout": layout}
+
+
+def render_figures(specs: dict[str, dict]) -> None:
+    """Write ``FIGURES/<key>.pdf`` for every spec not rendered yet (one browser session)."""
+    todo = {key: spec for key, spec in specs.items() if not (FIGURES / f"{key}.pdf").exists()}
+    if not todo:
+        return
+    import plotly.io as pio
+
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    keys = list(todo)
+    pio.write_images([todo[k] for k in keys], [FIGURES / f"{k}.pdf" for k in keys], format="pdf",
+                     width=[int(todo[k]["layout"].get("width") or 800) for k in keys],
+                     height=[int(todo[k]["layout"].get("height") or 450) for k in keys])
+
+
+class PrintableOutputs(SphinxPostTransform):
+    default_priority = 3           # before myst-nb's SelectMimeType (4) picks a form
+    builders = ("latex",)
+
+    def run(self, **kwargs):
+        bundles = [n for n in self.document.findall(nodes.container)
+                   if n.get("nb_element") == "mime_bundle"]
+        figures: list[tuple[nodes.Element, str, str]] = []
+        for bundle in bundles:
+            mimes = _children_by_mime(bundle)
+            page = _raw_html(mimes["text/html"]) if "text/html" in mimes else ""
+            if WIDGET in mimes:
+                bundle.replace_self(nodes.paragraph("", "", nodes.emphasis(text=WIDGET_NOTE)))
+            elif 'class="tinyseek-plot"' in page and SPEC.search(page):
+                spec = _static_spec(json.loads(SPEC.search(page).group(1)))
+                key = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+                label = LABEL.search(page)
+                figures.append((bundle, key, html.unescape(label.group(1)) if label else "figure"))
+                bundle._tinyseek_spec = spec
+            elif page and "<table" in page and set(mimes) <= {"text/html", "text/plain"}:
+                table = _table_node(page)
+                if table is not None:
+                    bundle.replace_self(table)
+            elif page and set(mimes) <= {"text/html", "text/plain"}:
+                plain = mimes.get("text/plain")
+                if plain is None or re.fullmatch(r"\s*<.*(object|at 0x[0-9a-f]+)>\s*", plain.astext(), re.S):
+                    text = " ".join("".join(_HtmlText(page).parts).split())
+                    bundle.replace_self(nodes.paragraph(text=text) if text else nodes.inline())
+        if not figures:
+            return
+        try:
+            render_figures({key: bundle._tinyseek_spec for bundle, key, _ in figures})
+        except Exception as err:   # no Kaleido, no browser: say so; the build then fails with -W
+            logger.warning(f"could not render the book's figures for the PDF ({err}); "
+                           "`make pdf` installs chromium and kaleido")
+            for bundle, _, alt in figures:
+                bundle.replace_self(nodes.paragraph("", "", nodes.emphasis(text=f"[Figure: {alt}]")))
+            return
+        target = Path(self.app.outdir) / "tinyseek-figures"
+        target.mkdir(parents=True, exist_ok=True)
+        for bundle, key, alt in figures:
+            shutil.copyfile(FIGURES / f"{key}.pdf", target / f"{key}.pdf")
+            uri = f"tinyseek-figures/{key}.pdf"     # relative to the LaTeX folder, where it now is
+            bundle.replace_self(nodes.image(uri=uri, candidates={"application/pdf": uri}, alt=alt,
+                                            width="100%"))
+
+
+def _stub_bbm(app):
+    if app.builder.format == "latex":
+        Path(app.outdir).mkdir(parents=True, exist_ok=True)
+        (Path(app.outdir) / "bbm.sty").write_text(BBM_STUB, encoding="utf-8")
+
+
+def setup(app):
+    app.add_post_transform(PrintableOutputs)
+    app.connect("builder-inited", _stub_bbm)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,363 @@
+"""Instructors and students: chapter metadata, the guide's links, the student build (no solution
+may leak), otter grading of every exercise notebook, the notebooks' set-up and summary, the PDF.
+
+The builds these tests read are made by `make test` before pytest runs (`make book`, `make
+student`, `make pdf`); the otter bundles are built here, by the code `make autograder` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import types
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import autograder
+import chapters
+import exercises
+import solutions
+from conftest import ROOT
+
+CHAPTERS = chapters.chapter_paths(ROOT)
+MASTERS = exercises.masters()
+STUDENT_SITE = ROOT / "_build" / "student" / "_build" / "html"
+LATEX = ROOT / "_build" / "pdf" / "_build" / "latex"
+EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
+
+ADMONITION = """**You will be able to**
+- compute a thing;
+- explain another thing,
+  over two lines;
+- check a claim.
+
+**Prerequisites:** Chapter 1; basic Python.
+
+**Time:** about 40 minutes to read, 25 minutes for the exercises.
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter metadata: one convention, derived from the opening admonition, checked against it
+# ---------------------------------------------------------------------------------------------
+
+def test_admonition_parses_into_objectives_prerequisites_and_time():
+    assert chapters.parse_admonition(ADMONITION) == {
+        "objectives": ["compute a thing", "explain another thing, over two lines", "check a claim"],
+        "prerequisites": "Chapter 1; basic Python.",
+        "reading_minutes": 40, "exercise_minutes": 25}
+
+
+@pytest.mark.parametrize("broken, complaint", [
+    (ADMONITION.replace("**Time:** about 40 minutes to read, 25 minutes for the exercises.", ""), "missing"),
+    (ADMONITION.replace("40 minutes to read", "a while to read"), "minutes to read"),
+    (ADMONITION.replace("- check a claim.\n", ""), "3 to 5")])
+def test_admonition_that_breaks_the_convention_is_refused_with_the_format(broken, complaint):
+    with pytest.raises(chapters.ChapterError, match=complaint):
+        chapters.parse_admonition(broken)
+
+
+def test_there_are_chapters_to_describe():
+    assert CHAPTERS, "no chapter notebooks found through _toc.yml"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_metadata_agrees_with_its_admonition(path):
+    stored = chapters.stored(path)
+    derived = chapters.from_admonition(path)
+    assert {k: stored.get(k) for k in derived} == derived, "run `make exercises` to refresh it"
+    assert stored.get("audience", "").strip(), f"run `python tools/chapters.py audience {path.stem[:2]} ...`"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_exercise_notebook_says_how_long_it_takes_as_the_chapter_does(path):
+    chapter = chapters.load(path, ROOT)
+    student = nbformat.read(chapter.student, as_version=4)
+    text = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
+    said = re.search(r"\*\*Time:\*\*\s*about (\d+) minutes", text)
+    assert said, f"{chapter.student.name} must say '**Time:** about N minutes' near the top"
+    assert int(said.group(1)) == chapter.exercise_minutes, "the chapter's admonition says otherwise"
+
+
+# ---------------------------------------------------------------------------------------------
+# Links in the instructor guide
+# ---------------------------------------------------------------------------------------------
+
+class Links(HTMLParser):
+    def __init__(self, text):
+        super().__init__()
+        self.hrefs = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a" and dict(attrs).get("href"):
+            self.hrefs.append(dict(attrs)["href"])
+
+
+def test_links_come_from_the_repository_address_in_the_config():
+    url, branch = chapters.repository(ROOT)
+    owner_repo, name = url.split("github.com/")[1], url.rsplit("/", 1)[1]
+    path = "exercises/01-deepseek-moment.ipynb"
+    assert chapters.colab_link(path, ROOT) == \
+        f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{path}"
+    assert chapters.binder_link(path, ROOT).endswith(f"/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{path}")
+    link = chapters.nbgitpuller_link(path, ROOT, hub="https://hub.example.edu")
+    assert link.startswith("https://hub.example.edu/hub/user-redirect/git-pull?")
+    assert f"lab%2Ftree%2F{name}%2Fexercises%2F01-deepseek-moment.ipynb" in link
+    assert chapters.repository_path_of_nbgitpuller_link(link, ROOT) == path
+
+
+def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
+    hrefs = Links((site / "book" / "instructor-guide.html").read_text(encoding="utf-8")).hrefs
+    pulled = [h for h in hrefs if "/git-pull?" in h]
+    opened = {chapters.repository_path_of_nbgitpuller_link(h.replace("&amp;", "&"), ROOT) for h in pulled}
+    expected = {p.relative_to(ROOT).as_posix() for p in chapters.exercise_notebooks(ROOT)}
+    assert opened == expected, "one nbgitpuller link per exercise notebook"
+    assert all((ROOT / p).is_file() for p in opened)
+    for h in hrefs:
+        for marker in ("/blob/", "urlpath=lab/tree/"):
+            if marker in h and ("colab" in h or "binder" in h):
+                path = unquote(h.split(marker, 1)[1]).split("/", 1)[1] if marker == "/blob/" \
+                    else unquote(h.split(marker, 1)[1])
+                assert (ROOT / path).is_file(), h
+
+
+def test_guide_has_a_row_for_every_chapter(site):
+    text = (site / "book" / "instructor-guide.html").read_text(encoding="utf-8")
+    words = " ".join(solutions.words(text))            # indifferent to smart quotes and markup
+    for chapter in chapters.chapters(ROOT):
+        assert f"{chapter.docname.split('/')[-1]}.html" in text
+        for said in (chapter.audience, chapter.prerequisites, *chapter.objectives):
+            assert " ".join(solutions.words(said)) in words, said
+
+
+# ---------------------------------------------------------------------------------------------
+# Solutions: where they are, how they are stripped, and that none reaches a student
+# ---------------------------------------------------------------------------------------------
+
+def test_solution_blocks_close_at_a_fence_as_long_as_theirs():
+    text = ("before\n````{solution} ex-1\n:class: dropdown\n\nsecret words here\n```python\nx = 1\n```\n"
+            "still secret\n````\nafter\n")
+    public, bodies = solutions.split_solutions(text)
+    assert public == "before\nafter\n"
+    assert bodies == ["\nsecret words here\n```python\nx = 1\n```\nstill secret\n"]
+
+
+def test_stripping_a_chapter_removes_solutions_and_the_glue_only_they_use():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Shared {glue:text}`shared`.\n\n```{solution} ex\n:class: dropdown\n"
+                                      "It is {glue:text}`answer` and {glue:text}`shared`.\n```\n"),
+        nbformat.v4.new_code_cell('glue("shared", 1, display=False)\nglue("answer", secret(2),\n'
+                                  '     display=False)\nx = 3'),
+        nbformat.v4.new_code_cell('glue("answer_only", 4)')])
+    nb.cells[0].source += "\n```{solution} ex2\n{glue:text}`answer_only`\n```\n"
+    result = solutions.strip_notebook(nb)
+    assert "{solution}" not in nb.cells[0].source and "Shared" in nb.cells[0].source
+    assert nb.cells[1].source == 'glue("shared", 1, display=False)\nx = 3'
+    assert len(nb.cells) == 2                              # the cell left empty is gone
+    assert any("secret(2)" in s for s in result.secret)
+
+
+def test_secrets_are_found_for_every_chapter_and_master():
+    found = solutions.secrets(ROOT)
+    sources = {s.source for s in found}
+    for path in CHAPTERS + MASTERS:
+        assert path.relative_to(ROOT).as_posix() in sources, f"no solution text found in {path.name}"
+
+
+def test_the_leak_check_finds_the_solutions_in_the_instructor_build(site):
+    """The check can fail: the normal build shows the solutions, and it sees them on every chapter."""
+    hits = solutions.leaks(solutions.files_under(site), solutions.secrets(ROOT))
+    for path in CHAPTERS:
+        assert any(f"/{path.stem}.html:" in h for h in hits), f"{path.name}: solutions not detected"
+        assert any(f"_sources/book/{path.name}:" in h for h in hits)
+
+
+@pytest.fixture(scope="module")
+def student_site() -> Path:
+    if not (STUDENT_SITE / "index.html").exists():
+        pytest.fail("the student build is missing: `make test` builds it (or run `make student`)")
+    return STUDENT_SITE
+
+
+def test_no_solution_reaches_the_student_build(student_site):
+    hits = solutions.leaks(solutions.files_under(student_site.parent), solutions.secrets(ROOT))
+    assert not hits, "solution text in the student build:\n" + "\n".join(hits[:20])
+
+
+def test_no_solution_reaches_the_student_notebooks():
+    students = sorted((ROOT / "exercises").glob("*.ipynb"))
+    hits = solutions.leaks(students, solutions.secrets(ROOT))
+    assert students and not hits, "\n".join(hits[:20])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_student_build_keeps_the_chapter_its_exercises_and_a_clean_download(student_site, path):
+    page = (student_site / "book" / f"{path.stem}.html").read_text(encoding="utf-8")
+    source = nbformat.read(path, as_version=4)
+    n_exercises = sum(c.source.count("{exercise}") for c in source.cells if c.cell_type == "markdown")
+    assert page.count('class="exercise') >= n_exercises > 0
+    assert 'class="solution' not in page
+    assert f"_sources/book/{path.name}" in page, "the .ipynb download button"
+    download = nbformat.read(student_site / "_sources" / "book" / path.name, as_version=4)
+    nbformat.validate(download)
+    assert not any("{solution}" in c.source for c in download.cells)
+    assert len(download.cells) >= len(source.cells) - 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise notebooks: the standard set-up and summary, otter grading both ways round
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
+def test_student_notebook_starts_with_the_set_up_and_ends_with_the_summary(master):
+    nb = nbformat.read(ROOT / "exercises" / master.name, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code[0] == exercises.setup_source(master.name)
+    assert code[-1] == exercises.SUMMARY_CODE
+    assert "grader.check_all()" not in "\n".join(code[:-1]), "one summary, at the end"
+
+
+def _setup_cell(master: Path) -> str:
+    return exercises.setup_source(master.name)
+
+
+@pytest.mark.parametrize("in_colab", [False, True])
+def test_set_up_cell_fetches_the_notebook_only_in_colab(tmp_path, monkeypatch, in_colab):
+    """Outside Colab the file is there (Binder, a hub, a clone, the autograder) and nothing is
+    fetched: grading must not need the network. In Colab it fetches this branch's copy."""
+    import urllib.request
+
+    master = MASTERS[0]
+    fetched = []
+
+    def fake_retrieve(url, filename):
+        fetched.append(url)
+        shutil.copyfile(ROOT / "exercises" / master.name, filename)
+
+    monkeypatch.setattr(urllib.request, "urlretrieve", fake_retrieve)
+    monkeypatch.chdir(tmp_path)
+    if in_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        shutil.copyfile(ROOT / "exercises" / master.name, tmp_path / master.name)
+    namespace: dict = {}
+    exec(compile(_setup_cell(master), "setup", "exec"), namespace)
+    url, branch = chapters.repository(ROOT)
+    raw = url.replace("https://github.com/", "https://raw.githubusercontent.com/")
+    assert fetched == ([f"{raw}/{branch}/exercises/{master.name}"] if in_colab else [])
+    assert namespace["grader"] is not None and (tmp_path / master.name).exists()
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
+    out = tmp_path_factory.mktemp("autograder")
+    return {m.name: autograder.bundle(m, out / m.stem) for m in MASTERS}
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
+def test_otter_gives_the_solution_full_marks_and_the_blank_notebook_zero(bundles, master):
+    zip_path, solution = bundles[master.name]
+    points, possible = autograder.grade(zip_path, solution)
+    assert possible >= 4 and points == possible
+    blank, possible_blank = autograder.grade(zip_path, ROOT / "exercises" / master.name)
+    assert (blank, possible_blank) == (0, possible)
+
+
+def _summary_of(notebook: Path, workdir: Path) -> str:
+    copy = workdir / notebook.name
+    shutil.copyfile(notebook, copy)
+    nb = nbformat.read(copy, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(workdir)}}).execute()
+    out = nb.cells[-1].outputs
+    return "".join(o.get("data", {}).get("text/plain", "") for o in out)
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
+def test_the_summary_reads_well_for_a_blank_and_a_solved_notebook(bundles, master, tmp_path):
+    n = len(re.findall(r"^# BEGIN QUESTION", "\n".join(c.source for c in nbformat.read(master, 4).cells), re.M))
+    blank = _summary_of(ROOT / "exercises" / master.name, tmp_path)
+    assert blank.startswith(f"0 of {n} questions pass") and blank.count("\n  ✗ ") == n
+    assert "Traceback" not in blank and "Error at line" not in blank
+    (tmp_path / "solved").mkdir()
+    solved = _summary_of(bundles[master.name][1], tmp_path / "solved")
+    assert solved.startswith(f"{n} of {n} questions pass") and "All done." in solved
+
+
+def test_summary_shows_the_assertion_hint_before_the_question_message():
+    from tinyseek import answers
+
+    def case(passed, message, failure=None):
+        return types.SimpleNamespace(passed=passed, message=message,
+                                     test_case=types.SimpleNamespace(failure_message=failure))
+
+    files = {
+        "q1": types.SimpleNamespace(passed_all=True, test_case_results=[case(True, None)]),
+        "q2": types.SimpleNamespace(passed_all=False, test_case_results=[case(
+            False, "Error at line 3 in test q2:\n  assert x < 365, 'that is hours'\nAssertionError: that is hours",
+            "Not yet: use days")]),
+        "q3": types.SimpleNamespace(passed_all=False, test_case_results=[case(
+            False, "Error at line 4:\n  assert answers.matches(x, 'ab')\nAssertionError", "Not yet: divide")]),
+    }
+    results = types.SimpleNamespace(results=files, total=1, possible=3)
+    text = repr(answers.summary(results))
+    assert text.splitlines()[:4] == ["1 of 3 questions pass (1 of 3 points).", "  ✓ q1",
+                                     "  ✗ q2: that is hours", "  ✗ q3: Not yet: divide"]
+    assert answers.summary(None) is None          # what check_all gives while otter grades
+
+
+# ---------------------------------------------------------------------------------------------
+# The PDF
+# ---------------------------------------------------------------------------------------------
+
+def _outputs(kind: str) -> int:
+    """How many outputs of a kind the executed chapters have ('figure' or 'widget')."""
+    count = 0
+    for path in CHAPTERS:
+        nb = json.loads((EXECUTED / path.name).read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                if kind == "figure":
+                    count += 'class="tinyseek-plot"' in "".join(data.get("text/html", ""))
+                else:
+                    count += "application/vnd.jupyter.widget-view+json" in data
+    return count
+
+
+@pytest.fixture(scope="module")
+def pdf_text() -> str:
+    if not (shutil.which("xelatex") and shutil.which("latexmk") and shutil.which("pdftotext")):
+        pytest.skip("TeX is not installed and `make pdf` could not install it (it needs Debian's "
+                    "apt-get and root): the PDF was not built, so it is not checked")
+    pdf = LATEX / "book.pdf"
+    assert pdf.exists(), "no PDF: `make pdf` failed; run it to see why"
+    newest_source = max(p.stat().st_mtime for p in CHAPTERS + [ROOT / "_toc.yml"])
+    assert pdf.stat().st_mtime >= newest_source, "the PDF is older than a chapter: run `make pdf`"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    return " ".join(text.split())
+
+
+def test_pdf_contains_every_chapter_title(pdf_text):
+    for chapter in chapters.chapters(ROOT):
+        assert chapter.title.lower() in pdf_text.lower(), chapter.title
+
+
+def test_pdf_has_every_figure_in_place_and_a_note_for_every_widget(pdf_text):
+    tex = (LATEX / "book.tex").read_text(encoding="utf-8")
+    included = re.findall(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\{\{?(tinyseek-figures/[0-9a-f]+)\}?\.pdf\}", tex)
+    assert len(included) == _outputs("figure") > 0
+    assert all((LATEX / f"{name}.pdf").stat().st_size > 1000 for name in included)
+    assert pdf_text.count("Live widget:") == _outputs("widget")
+    for junk in ("[Figure:", "IPython.core.display", "object at 0x", "VBox(children", "Styler"):
+        assert junk not in pdf_text, f"an output without a printable form: {junk}"

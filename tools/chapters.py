@@ -1,0 +1,376 @@
+"""What an instructor needs to know about each chapter, read from the chapters themselves.
+
+Every chapter notebook ``book/NN-slug.ipynb`` opens with an admonition that tells the reader its
+learning objectives, prerequisites and time. This module reads that admonition and keeps a
+machine-readable copy of it in the notebook's metadata::
+
+    "metadata": {"tinyseek": {"chapter": {
+        "objectives": ["date the four events ...", ...],
+        "prerequisites": "none for reading; basic Python ...",
+        "reading_minutes": 25,
+        "exercise_minutes": 30,
+        "audience": "everyone: ..."          # the one field the author writes here, not in prose
+    }}}
+
+``make exercises`` refreshes the first four fields from the admonition (so nothing is typed twice)
+and ``tests/test_instructor.py`` fails when they disagree. ``audience`` (who the chapter suits) is
+not in the admonition; set it once with ``python tools/chapters.py audience NN "..."``.
+
+The instructor guide's tables, syllabi and assignment links are generated from this (see
+``book/_ext/instructor.py``); the repository's address comes from ``_config.yml`` only. Chapters
+and exercise masters are discovered from the file system and ``_toc.yml``, never listed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+EXERCISES = ROOT / "exercises"
+META_KEY = "tinyseek"
+DERIVED = ("objectives", "prerequisites", "reading_minutes", "exercise_minutes")
+# Where students' JupyterHub links go when _config.yml names no hub (launch_buttons.jupyterhub_url).
+HUB_PLACEHOLDER = "https://YOUR-HUB.example.edu"
+
+ADMONITION_FORMAT = """the chapter's first markdown cell needs an admonition of this form:
+
+:::{admonition} In this chapter
+:class: tip
+**You will be able to**
+- <objective, starting with a verb>;
+- ...
+
+**Prerequisites:** <what the reader needs>.
+
+**Time:** about <N> minutes to read, <M> minutes for the exercises.
+:::"""
+
+
+class ChapterError(ValueError):
+    """A chapter does not follow the book's conventions; the message says what to change."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration: the repository's address and the table of contents
+# ---------------------------------------------------------------------------------------------
+
+def config(root: Path = ROOT) -> dict:
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+
+
+def repository(root: Path = ROOT) -> tuple[str, str]:
+    """``(url, branch)`` of the repository, from ``_config.yml`` (the one place they live)."""
+    repo = config(root)["repository"]
+    return repo["url"].rstrip("/"), repo.get("branch", "main")
+
+
+def toc_parts(root: Path = ROOT) -> list[tuple[str, list[str]]]:
+    """``[(caption, [docname, ...]), ...]`` in the book's order, from ``_toc.yml``."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    return [(part.get("caption", ""), [ch["file"] for ch in part.get("chapters", [])])
+            for part in toc.get("parts", [])]
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapters
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Chapter:
+    path: Path
+    number: str             # "01"
+    title: str
+    part: str               # the _toc.yml caption, e.g. "I. The story"
+    objectives: list[str]
+    prerequisites: str
+    reading_minutes: int
+    exercise_minutes: int
+    audience: str
+
+    @property
+    def docname(self) -> str:
+        """Sphinx's name for the page, e.g. ``book/01-deepseek-moment``."""
+        return self.path.relative_to(self.path.parents[1]).with_suffix("").as_posix()
+
+    @property
+    def master(self) -> Path:
+        return self.path.parents[1] / "exercises" / "masters" / self.path.name
+
+    @property
+    def student(self) -> Path:
+        return self.path.parents[1] / "exercises" / self.path.name
+
+    @property
+    def part_numeral(self) -> str:
+        return self.part.split(".", 1)[0].strip() if "." in self.part else ""
+
+
+def chapter_paths(root: Path = ROOT) -> list[Path]:
+    """Chapter notebooks in the order of ``_toc.yml`` (a chapter is ``book/NN-slug.ipynb``)."""
+    paths = []
+    for _, docs in toc_parts(root):
+        for doc in docs:
+            path = root / f"{doc}.ipynb"
+            if re.fullmatch(r"\d\d-.+", path.stem) and path.exists():
+                paths.append(path)
+    return paths
+
+
+def _admonition(nb: nbformat.NotebookNode, path: Path) -> tuple[str, str]:
+    """``(title, admonition body)`` from the chapter's first markdown cell."""
+    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    if first is None:
+        raise ChapterError(f"{path.name}: no markdown cell; {ADMONITION_FORMAT}")
+    title = re.search(r"^#\s+(.+?)\s*$", first.source, re.M)
+    body = re.search(r"^(:{3,}|`{3,})\{admonition\}[^\n]*\n(.*?)^\1\s*$", first.source, re.M | re.S)
+    if not title or not body:
+        raise ChapterError(f"{path.name}: no title or no opening admonition; {ADMONITION_FORMAT}")
+    return title.group(1), body.group(2)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_admonition(body: str, name: str = "chapter") -> dict:
+    """The four derived fields from the text of an opening admonition (see ``ADMONITION_FORMAT``)."""
+    objectives = re.search(r"\*\*You will be able to\*\*:?\s*\n((?:\s*[-*] .*(?:\n|$)(?:[ \t]+\S.*(?:\n|$))*)+)",
+                           body)
+    prereq = re.search(r"\*\*Prerequisites:\*\*\s*(.+?)(?:\n\s*\n|\n\*\*|$)", body, re.S)
+    time = re.search(r"\*\*Time:\*\*\s*(.+?)(?:\n\s*\n|$)", body, re.S)
+    if not (objectives and prereq and time):
+        raise ChapterError(f"{name}: objectives, prerequisites or time missing; {ADMONITION_FORMAT}")
+    items = re.split(r"^\s*[-*] ", objectives.group(1), flags=re.M)
+    items = [_one_line(i).rstrip(";.") for i in items if i.strip()]
+    reading = re.search(r"(\d+)\s*min(?:ute)?s?\s+to read", time.group(1))
+    doing = re.search(r"(\d+)\s*min(?:ute)?s?\s+for the exercises", time.group(1))
+    if not (reading and doing):
+        raise ChapterError(f"{name}: the time line must say '<N> minutes to read, <M> minutes for "
+                           f"the exercises', found {_one_line(time.group(1))!r}")
+    if not 3 <= len(items) <= 5:
+        raise ChapterError(f"{name}: {len(items)} learning objectives; the book asks for 3 to 5")
+    return {"objectives": items, "prerequisites": _one_line(prereq.group(1)),
+            "reading_minutes": int(reading.group(1)), "exercise_minutes": int(doing.group(1))}
+
+
+def from_admonition(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    return parse_admonition(_admonition(nb, path)[1], path.name)
+
+
+def stored(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    return dict(nb.metadata.get(META_KEY, {}).get("chapter", {}))
+
+
+def load(path: Path, root: Path = ROOT) -> Chapter:
+    """A chapter as its metadata describes it; raises ChapterError if the metadata is missing."""
+    nb = nbformat.read(path, as_version=4)
+    title, _ = _admonition(nb, path)
+    meta = nb.metadata.get(META_KEY, {}).get("chapter", {})
+    missing = [k for k in (*DERIVED, "audience") if not meta.get(k)]
+    if missing:
+        hint = ("run `make exercises`" if set(missing) & set(DERIVED) else
+                f'run `python tools/chapters.py audience {path.stem[:2]} "who it suits"`')
+        raise ChapterError(f"{path.name}: metadata {META_KEY}.chapter lacks {', '.join(missing)}: {hint}")
+    part = next((cap for cap, docs in toc_parts(root) if path.relative_to(root).with_suffix("").as_posix()
+                 in docs), "")
+    return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
+                   objectives=list(meta["objectives"]), prerequisites=meta["prerequisites"],
+                   reading_minutes=int(meta["reading_minutes"]),
+                   exercise_minutes=int(meta["exercise_minutes"]), audience=meta["audience"])
+
+
+def chapters(root: Path = ROOT) -> list[Chapter]:
+    return [load(p, root) for p in chapter_paths(root)]
+
+
+def sync(path: Path, audience: str | None = None) -> bool:
+    """Refresh the metadata of ``path`` from its admonition (and set ``audience`` if given).
+
+    Returns whether the file changed. Never invents an audience.
+    """
+    nb = nbformat.read(path, as_version=4)
+    fields = parse_admonition(_admonition(nb, path)[1], path.name)
+    meta = nb.metadata.setdefault(META_KEY, {}).setdefault("chapter", {})
+    before = dict(meta)
+    meta.update(fields)
+    if audience is not None:
+        if not audience.strip():
+            raise ChapterError("audience must say who the chapter suits")
+        meta["audience"] = _one_line(audience)
+    if meta == before:
+        return False
+    nbformat.write(nb, path)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise notebooks and the links that open them
+# ---------------------------------------------------------------------------------------------
+
+def exercise_notebooks(root: Path = ROOT) -> list[Path]:
+    """The student exercise notebooks, one per master in ``exercises/masters/``."""
+    return [root / "exercises" / m.name for m in sorted((root / "exercises" / "masters").glob("*.ipynb"))]
+
+
+def binder_link(path: str, root: Path = ROOT, ref: str | None = None) -> str:
+    url, branch = repository(root)
+    owner_repo = url.split("github.com/", 1)[1]
+    hub = config(root).get("launch_buttons", {}).get("binderhub_url") or "https://mybinder.org"
+    return f"{hub.rstrip('/')}/v2/gh/{owner_repo}/{ref or branch}?urlpath=lab/tree/{quote(path)}"
+
+
+def colab_link(path: str, root: Path = ROOT, ref: str | None = None) -> str:
+    url, branch = repository(root)
+    owner_repo = url.split("github.com/", 1)[1]
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/{ref or branch}/{quote(path)}"
+
+
+def nbgitpuller_link(path: str, root: Path = ROOT, ref: str | None = None, hub: str | None = None) -> str:
+    """A JupyterHub link that clones (or updates) the repository for the student and opens ``path``.
+
+    nbgitpuller puts the clone in a folder named after the repository, so ``urlpath`` is
+    ``lab/tree/<repository name>/<path>``.
+    """
+    url, branch = repository(root)
+    hub = hub or config(root).get("launch_buttons", {}).get("jupyterhub_url") or HUB_PLACEHOLDER
+    name = url.rsplit("/", 1)[1]
+    query = urlencode({"repo": url, "branch": ref or branch, "urlpath": f"lab/tree/{name}/{path}"})
+    return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
+
+
+def repository_path_of_nbgitpuller_link(link: str, root: Path = ROOT) -> str:
+    """The file inside the repository that an nbgitpuller link opens (for the link test)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(link).query)
+    name = repository(root)[0].rsplit("/", 1)[1]
+    prefix = f"lab/tree/{name}/"
+    urlpath = query["urlpath"][0]
+    if not urlpath.startswith(prefix) or query["repo"][0] != repository(root)[0]:
+        raise ValueError(f"not a link into this repository: {link}")
+    return urlpath[len(prefix):]
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown for the instructor guide (book/_ext/instructor.py parses it into the page)
+# ---------------------------------------------------------------------------------------------
+
+def minutes(n: int) -> str:
+    return f"{n} min" if n < 60 else f"{n // 60} h {n % 60:02d} min" if n % 60 else f"{n // 60} h"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _doc(ch: Chapter) -> str:
+    return f"{{doc}}`{ch.number}. {ch.title} </{ch.docname}>`"
+
+
+def chapter_table(chs: list[Chapter]) -> str:
+    """One table for every chapter: who it suits, prerequisites, time, objectives."""
+    lines = [":::{list-table}", ":header-rows: 1", ":widths: 16 17 17 12 38", ":class: chapter-table", "",
+             "* - Chapter", "  - Suits", "  - Prerequisites", "  - Time", "  - Students will be able to"]
+    for ch in chs:
+        lines += [f"* - {_doc(ch)}" + (f" (Part {ch.part_numeral})" if ch.part_numeral else ""),
+                  f"  - {ch.audience}", f"  - {ch.prerequisites}",
+                  f"  - {minutes(ch.reading_minutes)} reading, {minutes(ch.exercise_minutes)} exercises"]
+        lines += [("  - - " if i == 0 else "    - ") + o for i, o in enumerate(ch.objectives)]
+    total_r = sum(c.reading_minutes for c in chs)
+    total_e = sum(c.exercise_minutes for c in chs)
+    lines += ["* - **All chapters**", "  - ", "  - ",
+              f"  - **{minutes(total_r)}** reading, **{minutes(total_e)}** exercises", "  - ", ":::"]
+    return "\n".join(lines)
+
+
+def exercise_links_table(root: Path = ROOT) -> str:
+    """Binder, Colab and JupyterHub (nbgitpuller) links for every exercise notebook."""
+    lines = ["| Exercise notebook | Binder | Colab | JupyterHub (nbgitpuller) |", "|---|---|---|---|"]
+    for nb in exercise_notebooks(root):
+        rel = nb.relative_to(root).as_posix()
+        lines.append(f"| `{rel}` | [open]({binder_link(rel, root)}) | [open]({colab_link(rel, root)}) "
+                     f"| [open]({nbgitpuller_link(rel, root)}) |")
+    return "\n".join(lines)
+
+
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
+
+
+def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter]) -> str:
+    """A syllabus from a plan of sessions ``(session, [part numerals or chapter numbers], focus)``.
+
+    Chapters are looked up, not listed: a part numeral ("III") brings every chapter of that part,
+    a two-digit number ("01") one chapter. Times are the chapters' own.
+    """
+    lines = ["| Session | Chapters | Reading | Exercises | Focus |", "|---|---|---|---|---|"]
+    for session, refs, focus in plan:
+        picked = []
+        for ref in refs:
+            ref = ref.strip()
+            picked += [c for c in chs if (c.part_numeral == ref or c.number == ref) and c not in picked]
+        names = ", ".join(_doc(c) for c in picked) or "(chapters of this part are not in this build)"
+        lines.append(f"| {_cell(session)} | {names} | {minutes(sum(c.reading_minutes for c in picked))} "
+                     f"| {minutes(sum(c.exercise_minutes for c in picked))} | {_cell(focus)} |")
+    return "\n".join(lines)
+
+
+def parse_plan(text: str) -> list[tuple[str, list[str], str]]:
+    """Plan lines ``Session | I, II | focus`` (the body of a ``{syllabus}`` directive)."""
+    plan = []
+    for line in text.splitlines():
+        if line.strip():
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) != 3:
+                raise ValueError(f"syllabus line needs 'session | parts or chapters | focus': {line!r}")
+            plan.append((parts[0], [r for r in re.split(r"[,\s]+", parts[1]) if r], parts[2]))
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("sync", help="refresh every chapter's metadata from its opening admonition")
+    aud = sub.add_parser("audience", help="set who a chapter suits")
+    aud.add_argument("chapter", help="chapter number, e.g. 04")
+    aud.add_argument("text")
+    sub.add_parser("show", help="print what the instructor guide will say")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "sync":
+            for path in chapter_paths():
+                if sync(path):
+                    print(f"updated metadata of {path.relative_to(ROOT)}")
+            for path in chapter_paths():
+                load(path)  # fails, with the command to run, if a chapter has no audience yet
+        elif args.command == "audience":
+            path = next((p for p in chapter_paths() if p.stem.startswith(args.chapter)), None)
+            if path is None:
+                raise ChapterError(f"no chapter {args.chapter} in _toc.yml")
+            sync(path, audience=args.text)
+            print(f"set the audience of {path.relative_to(ROOT)}")
+        else:
+            print(chapter_table(chapters()))
+            print(exercise_links_table())
+    except ChapterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
