@@ -65,6 +65,32 @@ def test_admonition_that_breaks_the_convention_is_refused_with_the_format(broken
         chapters.parse_admonition(broken)
 
 
+def test_time_may_be_given_in_hours():
+    hours = ADMONITION.replace("40 minutes to read, 25 minutes", "1.5 hours to read, 1 hour")
+    assert chapters.parse_admonition(hours)["reading_minutes"] == 90
+    assert chapters.parse_admonition(hours)["exercise_minutes"] == 60
+
+
+def test_a_chapter_without_metadata_still_appears_in_the_guide(tmp_path):
+    """Merging a chapter must not break the book; the metadata tests fail instead."""
+    (tmp_path / "book").mkdir()
+    shutil.copyfile(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n"
+                                       "  - caption: \"II. The constraint\"\n    chapters:\n"
+                                       "      - file: book/02-new\n")
+    intro = "# A new chapter\n\n:::{admonition} In this chapter\n:class: tip\n" + ADMONITION + ":::\n"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(intro)]),
+                   tmp_path / "book" / "02-new.ipynb")
+    with pytest.raises(chapters.ChapterError, match="audience"):
+        chapters.chapters(tmp_path)
+    [chapter] = chapters.chapters(tmp_path, strict=False)
+    assert (chapter.title, chapter.part_numeral, chapter.reading_minutes, chapter.audience) == \
+        ("A new chapter", "II", 40, "")
+    assert "02. A new chapter" in chapters.chapter_table([chapter])
+    assert "(no chapter of this part in this edition yet)" in \
+        chapters.syllabus_table(chapters.parse_plan("Week 1 | III | focus"), [chapter])
+
+
 def test_there_are_chapters_to_describe():
     assert CHAPTERS, "no chapter notebooks found through _toc.yml"
 
@@ -230,6 +256,15 @@ def _setup_cell(master: Path) -> str:
     return exercises.setup_source(master.name)
 
 
+def test_the_standard_set_up_keeps_what_an_author_added_to_theirs():
+    old = ('REPO = "x"\nfrom tinyseek import moe\nimport otter\ngrader = otter.Notebook(NOTEBOOK)\n'
+           'torch.manual_seed(0)')
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(old)])
+    assert exercises.with_setup(nb, "04-x.ipynb") and not exercises.with_setup(nb, "04-x.ipynb")
+    assert nb.cells[0].source == (exercises.setup_source("04-x.ipynb")
+                                  + "\nfrom tinyseek import moe\ntorch.manual_seed(0)")
+
+
 @pytest.mark.parametrize("in_colab", [False, True])
 def test_set_up_cell_fetches_the_notebook_only_in_colab(tmp_path, monkeypatch, in_colab):
     """Outside Colab the file is there (Binder, a hub, a clone, the autograder) and nothing is
@@ -361,3 +396,9 @@ def test_pdf_has_every_figure_in_place_and_a_note_for_every_widget(pdf_text):
     assert pdf_text.count("Live widget:") == _outputs("widget")
     for junk in ("[Figure:", "IPython.core.display", "object at 0x", "VBox(children", "Styler"):
         assert junk not in pdf_text, f"an output without a printable form: {junk}"
+
+
+def test_pdf_font_has_every_character_the_book_uses(pdf_text):
+    log = (LATEX / "book.log").read_text(encoding="utf-8", errors="replace")
+    missing = sorted(set(re.findall(r"Missing character: There is no (.+?) in font", log)))
+    assert not missing, f"characters printed as blanks in the PDF: {missing}"

@@ -151,15 +151,23 @@ def parse_admonition(body: str, name: str = "chapter") -> dict:
         raise ChapterError(f"{name}: objectives, prerequisites or time missing; {ADMONITION_FORMAT}")
     items = re.split(r"^\s*[-*] ", objectives.group(1), flags=re.M)
     items = [_one_line(i).rstrip(";.") for i in items if i.strip()]
-    reading = re.search(r"(\d+)\s*min(?:ute)?s?\s+to read", time.group(1))
-    doing = re.search(r"(\d+)\s*min(?:ute)?s?\s+for the exercises", time.group(1))
-    if not (reading and doing):
+    reading = _minutes_before(r"to read", time.group(1))
+    doing = _minutes_before(r"for the exercises", time.group(1))
+    if reading is None or doing is None:
         raise ChapterError(f"{name}: the time line must say '<N> minutes to read, <M> minutes for "
                            f"the exercises', found {_one_line(time.group(1))!r}")
     if not 3 <= len(items) <= 5:
         raise ChapterError(f"{name}: {len(items)} learning objectives; the book asks for 3 to 5")
     return {"objectives": items, "prerequisites": _one_line(prereq.group(1)),
-            "reading_minutes": int(reading.group(1)), "exercise_minutes": int(doing.group(1))}
+            "reading_minutes": reading, "exercise_minutes": doing}
+
+
+def _minutes_before(words: str, text: str) -> int | None:
+    """Minutes in '<N> minutes <words>' or '<N> hour(s) <words>' (also 'min', 'h')."""
+    m = re.search(rf"(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|h)\s+{words}", text)
+    if not m:
+        return None
+    return round(float(m.group(1)) * (60 if m.group(2).startswith("h") else 1))
 
 
 def from_admonition(path: Path) -> dict:
@@ -190,8 +198,39 @@ def load(path: Path, root: Path = ROOT) -> Chapter:
                    exercise_minutes=int(meta["exercise_minutes"]), audience=meta["audience"])
 
 
-def chapters(root: Path = ROOT) -> list[Chapter]:
-    return [load(p, root) for p in chapter_paths(root)]
+def chapters(root: Path = ROOT, strict: bool = True) -> list[Chapter]:
+    """Every chapter, described by its metadata.
+
+    ``strict=False`` (the book build) describes a chapter whose metadata is missing or stale from
+    its admonition instead, with an empty audience, so that merging a chapter never breaks the
+    build; the tests still fail until ``make exercises`` has been run.
+    """
+    return [load(p, root) if strict else _lenient(p, root) for p in chapter_paths(root)]
+
+
+def _lenient(path: Path, root: Path) -> Chapter:
+    try:
+        return load(path, root)
+    except ChapterError:
+        pass
+    nb = nbformat.read(path, as_version=4)
+    title, body = _admonition(nb, path) if _has_admonition(nb) else (path.stem, "")
+    try:
+        fields = parse_admonition(body, path.name)
+    except ChapterError:
+        fields = {"objectives": [], "prerequisites": "", "reading_minutes": 0, "exercise_minutes": 0}
+    part = next((cap for cap, docs in toc_parts(root) if path.relative_to(root).with_suffix("").as_posix()
+                 in docs), "")
+    return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
+                   audience=stored(path).get("audience", ""), **fields)
+
+
+def _has_admonition(nb: nbformat.NotebookNode) -> bool:
+    try:
+        _admonition(nb, Path("chapter"))
+        return True
+    except ChapterError:
+        return False
 
 
 def sync(path: Path, audience: str | None = None) -> bool:
@@ -286,7 +325,7 @@ def chapter_table(chs: list[Chapter]) -> str:
         lines += [f"* - {_doc(ch)}" + (f" (Part {ch.part_numeral})" if ch.part_numeral else ""),
                   f"  - {ch.audience}", f"  - {ch.prerequisites}",
                   f"  - {minutes(ch.reading_minutes)} reading, {minutes(ch.exercise_minutes)} exercises"]
-        lines += [("  - - " if i == 0 else "    - ") + o for i, o in enumerate(ch.objectives)]
+        lines += [("  - - " if i == 0 else "    - ") + o for i, o in enumerate(ch.objectives)] or ["  - "]
     total_r = sum(c.reading_minutes for c in chs)
     total_e = sum(c.exercise_minutes for c in chs)
     lines += ["* - **All chapters**", "  - ", "  - ",
@@ -319,9 +358,13 @@ def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter]) -
         for ref in refs:
             ref = ref.strip()
             picked += [c for c in chs if (c.part_numeral == ref or c.number == ref) and c not in picked]
-        names = ", ".join(_doc(c) for c in picked) or "(chapters of this part are not in this build)"
-        lines.append(f"| {_cell(session)} | {names} | {minutes(sum(c.reading_minutes for c in picked))} "
-                     f"| {minutes(sum(c.exercise_minutes for c in picked))} | {_cell(focus)} |")
+        if picked:
+            names = ", ".join(_doc(c) for c in picked)
+            read = minutes(sum(c.reading_minutes for c in picked))
+            do = minutes(sum(c.exercise_minutes for c in picked))
+        else:
+            names, read, do = "(no chapter of this part in this edition yet)", "–", "–"
+        lines.append(f"| {_cell(session)} | {names} | {read} | {do} | {_cell(focus)} |")
     return "\n".join(lines)
 
 

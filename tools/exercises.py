@@ -104,11 +104,28 @@ def prepared(master: Path, generate: bool = False) -> nbformat.NotebookNode:
     return nb
 
 
+def _own_lines(old: str, standard: str) -> list[str]:
+    """What an author added to a set-up cell: lines after the grader's, and imports of their own."""
+    lines = old.splitlines()
+    at = next((i for i, l in enumerate(lines) if l.startswith("grader = otter.Notebook(")), len(lines))
+    after = [l for l in lines[at + 1:]]
+    imports = [l for l in lines[:at] if l.startswith(("import ", "from ")) and l not in standard.splitlines()
+               and "importlib.util" not in l]
+    return [l for l in imports if l not in after] + after
+
+
 def with_setup(nb: nbformat.NotebookNode, name: str) -> bool:
-    """Give ``nb`` the standard set-up cell (in place); returns whether anything changed."""
+    """Give ``nb`` the standard set-up cell (in place); returns whether anything changed.
+
+    Lines an author added to the old set-up cell (their own imports, code after the grader's
+    line) are kept, after the standard ones.
+    """
     source = setup_source(name)
     existing = next((c for c in nb.cells if c.cell_type == "code" and "REPO = " in c.source), None)
     if existing is not None:
+        own = _own_lines(existing.source, source)
+        if own:
+            source = source + "\n" + "\n".join(own).rstrip()
         changed = existing.source != source
         existing.source = source
         return changed

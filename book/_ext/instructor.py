@@ -46,7 +46,7 @@ class ChapterTable(_Generated):
     """Every chapter: who it suits, prerequisites, time and objectives, in one table."""
 
     def markdown(self) -> str:
-        return chapters.chapter_table(chapters.chapters(ROOT))
+        return chapters.chapter_table(chapters.chapters(ROOT, strict=False))
 
 
 class ExerciseLinks(_Generated):
@@ -63,7 +63,7 @@ class Syllabus(_Generated):
 
     def markdown(self) -> str:
         return chapters.syllabus_table(chapters.parse_plan("\n".join(self.content)),
-                                       chapters.chapters(ROOT))
+                                       chapters.chapters(ROOT, strict=False))
 
 
 def setup(app):
