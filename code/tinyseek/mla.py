@@ -115,12 +115,34 @@ def kv_cache_bytes(config: AttentionShape, tokens: int, dtype: str = "bf16", bat
     return config.cached_per_token * tokens * batch * DTYPE_BYTES[dtype]
 
 
+def decode_attention_cost(config: AttentionShape, dtype: str = "bf16") -> dict[str, float]:
+    """Work and memory traffic of attention, per cached token per layer, when one new token is
+    decoded: ``flops``, ``bytes`` read from the cache, and their ratio ``intensity`` (FLOP/byte).
+
+    MHA/GQA: each head takes a ``head_dim`` dot product with a key and adds a ``head_dim`` value
+    (2 FLOPs per multiply-add). MLA in absorbed form: each head takes a ``kv_rank + rope_dim`` dot
+    product with the latent and RoPE key and adds a ``kv_rank`` latent; every head reads the *same*
+    cached numbers, which is why the intensity is so much higher.
+    """
+    if not isinstance(config, AttentionShape):
+        raise TypeError(f"config must be an AttentionShape, got {type(config).__name__}")
+    validate.choice("dtype", dtype, tuple(DTYPE_BYTES))
+    if config.kind == "mla":
+        per_head = (config.kv_rank + config.rope_dim) + config.kv_rank
+    else:
+        per_head = 2 * config.head_dim
+    flops = 2.0 * config.n_heads * per_head
+    read = float(config.cached_per_token_per_layer * DTYPE_BYTES[dtype])
+    return {"flops": flops, "bytes": read, "intensity": flops / read}
+
+
 def deepseek_v3_attention() -> AttentionShape:
-    """DeepSeek-V3's MLA shape, from the sourced data (Section 4.2 of the report)."""
-    v = data.value
-    return AttentionShape("DeepSeek-V3 (MLA)", "mla", n_layers=v("v3_layers"),
-                          n_heads=v("v3_attention_heads"), head_dim=v("v3_head_dim"),
-                          kv_rank=v("v3_kv_compression_dim"), rope_dim=v("v3_rope_head_dim"))
+    """DeepSeek-V3's MLA shape, from the sourced data (Section 4.2 of the report; the field names
+    are those of the released config_671B.json)."""
+    v = lambda key: data.value(f"v3_config.{key}")                    # noqa: E731
+    return AttentionShape("DeepSeek-V3 (MLA)", "mla", n_layers=v("n_layers"), n_heads=v("n_heads"),
+                          head_dim=v("qk_nope_head_dim"), kv_rank=v("kv_lora_rank"),
+                          rope_dim=v("qk_rope_head_dim"))
 
 
 def mha_twin(shape: AttentionShape) -> AttentionShape:
