@@ -314,12 +314,14 @@ class MultiHeadLatentAttention(nn.Module):
         return w_uk.transpose(1, 2) @ w_uq, w_o @ w_uv
 
     def attend_cached(self, x: torch.Tensor, latents: torch.Tensor, rope_keys: torch.Tensor,
-                      start: int) -> torch.Tensor:
+                      start: int, weights: tuple[torch.Tensor, torch.Tensor] | None = None
+                      ) -> torch.Tensor:
         """Absorbed attention of new tokens ``x`` (at positions ``start...``) over a cache that
         already includes them: ``latents`` ``(B, S, kv_rank)`` and ``rope_keys`` ``(B, S, rope_dim)``.
-        No per-head key or value is ever built."""
+        No per-head key or value is ever built. ``weights`` are ``absorbed_weights()``, computed
+        once and passed in by a decoder (computed here when omitted)."""
         x = _check_input(x, self.d_model)
-        q_to_latent, latent_to_out = self.absorbed_weights()
+        q_to_latent, latent_to_out = self.absorbed_weights() if weights is None else weights
         cq = x if self.w_dq is None else self.w_dq(x)
         q_lat = torch.einsum("hrq,btq->bhtr", q_to_latent, cq)      # query in latent space
         _, qr = self._queries(x, start)
@@ -342,11 +344,13 @@ class MultiHeadLatentAttention(nn.Module):
         x = _check_input(x, self.d_model)
         latents = x.new_zeros(x.shape[0], 0, self.kv_rank)
         rope_keys = x.new_zeros(x.shape[0], 0, self.rope_dim)
+        weights = self.absorbed_weights()                      # folded once, used every step
         outs = []
         for t in range(x.shape[1]):
             c, kr = self.compress(x[:, t:t + 1], start=t)
             latents, rope_keys = torch.cat([latents, c], 1), torch.cat([rope_keys, kr], 1)
-            outs.append(self.attend_cached(x[:, t:t + 1], latents, rope_keys, start=t))
+            outs.append(self.attend_cached(x[:, t:t + 1], latents, rope_keys, start=t,
+                                           weights=weights))
         return torch.cat(outs, 1), (latents, rope_keys)
 
     def shape(self, n_layers: int = 1) -> AttentionShape:
