@@ -36,7 +36,7 @@ PRECISIONS = {"bf16": 16, "fp8": 8, "int8": 8}
 _RATE_FIELD = {"bf16": "bf16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops"}
 
 # The database's chips, in the order the book shows them (key in chips.yaml -> group name).
-KNOWN = ("a100", "a800", "h100", "h800", "h20", "h200", "b200")
+KNOWN = ("a100", "a800", "h100", "h800", "h20", "h200", "b200", "ascend910b")
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,6 @@ class Chip:
             raise TypeError(f"datacenter must be True or False, got {self.datacenter!r}")
         if self.released is not None and not isinstance(self.released, _dt.date):
             raise TypeError(f"released must be a datetime.date or None, got {self.released!r}")
-        if not any(getattr(self, f) is not None for f in _RATE_FIELD.values()):
-            raise ValueError("a chip needs at least one of bf16_tflops, fp8_tflops, int8_tops")
 
     def tops(self, precision: str) -> float | None:
         """Dense tera-operations per second at ``precision`` ('bf16', 'fp8' or 'int8')."""
