@@ -122,3 +122,12 @@ def test_tops_rejects_unknown_precision():
 
 def test_released_dates_are_dates():
     assert chips.get("H800").released == dt.date(2023, 3, 21)
+
+
+def test_make_builds_a_chip_from_one_rate():
+    chip = chips.make("fp8", 296, die_area_mm2=814)
+    assert chip.fp8_tflops == 296 and chip.bf16_tflops is None and chip.name == "your chip"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        chips.make("fp16", 1)
+    with pytest.raises(ValueError, match="fp8_tflops must be > 0"):
+        chips.make("fp8", 0)

@@ -101,6 +101,16 @@ class Chip:
 FIELDS = tuple(f.name for f in fields(Chip))
 
 
+def make(precision: str, tops: float, name: str = "your chip", **other) -> Chip:
+    """A chip with one throughput figure: ``make("fp8", 296, die_area_mm2=814)``.
+
+    ``tops`` is the dense rate at ``precision`` ('bf16', 'fp8' or 'int8'); ``other`` are any
+    further :class:`Chip` fields. For the calculators, where a reader types one number.
+    """
+    validate.choice("precision", precision, tuple(PRECISIONS))
+    return Chip(name=name, **{_RATE_FIELD[precision]: tops}, **other)
+
+
 def _key(name: str) -> str:
     """The database key for a name as a reader types it: 'H800', 'h800 sxm', 'A100-SXM'."""
     if not isinstance(name, str):
