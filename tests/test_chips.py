@@ -131,3 +131,9 @@ def test_make_builds_a_chip_from_one_rate():
         chips.make("fp16", 1)
     with pytest.raises(ValueError, match="fp8_tflops must be > 0"):
         chips.make("fp8", 0)
+
+
+def test_facts_lists_every_sourced_field():
+    got = chips.facts("H800")
+    assert got["interconnect_gbs"].value == 400 and "fp8_tflops" in got
+    assert "fp8_tflops" not in chips.facts("A100")

@@ -170,6 +170,12 @@ def bounds(name: str) -> tuple[Chip, Chip]:
     return _build(key, low=True), _build(key, low=False)
 
 
+def facts(name: str) -> dict[str, data.Fact]:
+    """Every sourced fact behind chip ``name``, by field (absent fields are simply missing)."""
+    get(name)
+    return data.group(_key(name))
+
+
 def fact(name: str, field: str) -> data.Fact:
     """The sourced fact behind one figure, e.g. ``fact('h800', 'interconnect_gbs').source``."""
     get(name)
