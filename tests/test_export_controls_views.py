@@ -55,7 +55,10 @@ def test_figure_slider_states_are_classify_results():
 def test_figure_plots_every_chip_with_a_die_area_and_the_b200_as_a_range():
     fig = classifier_figure()
     placed = next(t for t in fig.data if t.name == "chips in the database")
-    assert len(placed.x) == sum(1 for c in chips.all() if c.die_area_mm2 is not None)
+    labels = ", ".join(placed.text).split(", ")
+    assert sorted(labels) == sorted(c.name.split(" ")[0] for c in chips.all()
+                                    if c.die_area_mm2 is not None)
+    assert "H100, H800, H200" in placed.text   # same TPP and die: one point, one label
     b200 = next(t for t in fig.data if "B200" in t.name)
     assert list(b200.y) == pytest.approx([36000 / 1060, 36000 / 1600])
     assert "3A090.a.1" in b200.hovertext[0]

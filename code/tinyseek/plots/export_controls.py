@@ -60,7 +60,7 @@ def classifier_figure(die_area_mm2: float = 814.0,
                            text=f"{r['eccn']} ({r['label']})", showarrow=False,
                            xanchor="left", yanchor="top", font=dict(size=11))
 
-    placed = []
+    placed: dict[tuple[float, float], list[chipdb.Chip]] = {}  # chips sharing a point share a label
     for chip in chipdb.all():
         low, high = chipdb.bounds(chip.name)
         try:
@@ -71,16 +71,19 @@ def classifier_figure(die_area_mm2: float = 814.0,
             continue
         if low.die_area_mm2 != high.die_area_mm2:  # disputed area: a segment over the range
             ys = [ec.performance_density(low), ec.performance_density(high)]
-            fig.add_scatter(x=[ec.tpp(low)] * 2, y=ys, mode="lines+markers",
+            fig.add_scatter(x=[ec.tpp(low)] * 2, y=ys, mode="lines+markers+text",
+                            text=[chip.name.split(" ")[0], ""], textposition="top center",
                             line=dict(width=3, color="#555"), name=f"{chip.name} (area disputed)",
                             hovertext=[_hover(low), _hover(high)], hoverinfo="text")
             continue
-        placed.append(chip)
-    fig.add_scatter(x=[ec.tpp(c) for c in placed],
-                    y=[ec.performance_density(c) for c in placed], mode="markers+text",
-                    text=[c.name.split(" ")[0] for c in placed], textposition="top center",
-                    marker=dict(size=10, color="#1f77b4"), name="chips in the database",
-                    hovertext=[_hover(c) for c in placed], hoverinfo="text")
+        point = (ec.tpp(chip), round(ec.performance_density(chip), 6))
+        placed.setdefault(point, []).append(chip)
+    fig.add_scatter(x=[p[0] for p in placed], y=[p[1] for p in placed], mode="markers+text",
+                    text=[", ".join(c.name.split(" ")[0] for c in group) for group in placed.values()],
+                    textposition="top center", marker=dict(size=10, color="#1f77b4"),
+                    name="chips in the database",
+                    hovertext=["<br><br>".join(_hover(c) for c in group) for group in placed.values()],
+                    hoverinfo="text")
 
     def mine(tops: float) -> chipdb.Chip:
         return chipdb.Chip(name="your chip", int8_tops=float(tops), fp8_tflops=float(tops),
@@ -116,7 +119,8 @@ def classifier_figure(die_area_mm2: float = 814.0,
                    title="TPP = dense TOPS × bit length (log scale)"),
         yaxis=dict(type="log", range=list(np.log10(Y_RANGE)),
                    title="performance density = TPP / die mm² (log scale)"),
-        legend=dict(orientation="h", y=-0.32),
+        legend=dict(x=0.99, y=0.02, xanchor="right", yanchor="bottom",
+                    bgcolor="rgba(255,255,255,0.85)"),
         sliders=[dict(active=start, steps=steps, pad=dict(t=70),
                       currentvalue=dict(prefix="dense 8-bit TOPS of your chip: "))],
     )

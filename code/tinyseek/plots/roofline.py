@@ -62,7 +62,7 @@ def roofline_figure(names=("A100", "H100", "H20", "H200", "B200"), precision: st
         height=520, margin=dict(l=60, r=20, t=90, b=40),
         xaxis=dict(type="log", title="arithmetic intensity (FLOP per byte of HBM traffic)"),
         yaxis=dict(type="log", title=f"attainable dense {precision.upper()} TFLOPS"),
-        legend=dict(orientation="h", y=-0.3),
+        legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.85)"),
         sliders=[dict(active=start, steps=steps, pad=dict(t=60),
                       currentvalue=dict(prefix="arithmetic intensity: "))],
     )
@@ -87,8 +87,9 @@ def all_to_all_figure(links: dict[str, rl.Link], bytes_per_gpu: float, n_gpus: i
                     mode="markers+text", text=list(links), textposition="top right",
                     marker=dict(size=10, color="#d62728"), name="named links",
                     hovertemplate="%{text}: %{x:.0f} GB/s → %{y:.2f} ms<extra></extra>")
-    fig.add_hline(y=compute_s * 1e3, line=dict(dash="dash", color="#2ca02c"),
-                  annotation_text=compute_label, annotation_position="bottom left")
+    fig.add_scatter(x=[bandwidths[0], bandwidths[-1]], y=[compute_s * 1e3] * 2, mode="lines",
+                    line=dict(dash="dash", color="#2ca02c"), name=compute_label,
+                    hovertemplate=f"{compute_label}: %{{y:.2f}} ms<extra></extra>")
     fig.update_layout(
         template="plotly_white", height=460, margin=dict(l=60, r=20, t=40, b=40),
         xaxis=dict(type="log", title="link bandwidth, one direction (GB/s)"),
