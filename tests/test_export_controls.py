@@ -163,3 +163,10 @@ def test_rules_timeline():
 def test_bad_input(call, kind, message):
     with pytest.raises(kind, match=message):
         call()
+
+
+def test_memory_bandwidth_density_by_hand():
+    # 819 GB/s over 121 mm² = 6.77 GB/s per mm²
+    assert ec.memory_bandwidth_density(819, 121) == pytest.approx(819 / 121)
+    with pytest.raises(ValueError, match="area_mm2 must be > 0"):
+        ec.memory_bandwidth_density(819, 0)
