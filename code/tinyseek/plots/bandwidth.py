@@ -200,7 +200,7 @@ def pipeline_explorer_figure(settings: Sequence[tuple[int, int]] = ((4, 8), (4, 
         layout = {f"annotations[{i}].text": _panel_title(run, label)
                   for i, (run, label) in enumerate(state)}
         steps.append(dict(method="update", label=f"{pp} stages, {mb} mb", args=[update, layout]))
-    fig.update_layout(sliders=[dict(active=0, steps=steps, pad=dict(t=50),
+    fig.update_layout(sliders=[dict(active=0, steps=steps, pad=dict(t=50), x=0.03, len=0.92,
                                     currentvalue=dict(prefix="pipeline: "))],
                       legend=dict(orientation="h", y=1.08, yanchor="bottom"),
                       margin=dict(l=60, r=20, t=110, b=40))
