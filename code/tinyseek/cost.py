@@ -112,7 +112,7 @@ MAX_YEARS = 50.0
 
 
 def training_flops(active_params: float, tokens: float) -> float:
-    """The arithmetic of training, by the usual approximation: 6 × N × D floating-point operations.
+    """The arithmetic of training by the usual approximation: 6 × N × D floating-point operations.
 
     ``active_params`` (N) is the number of parameters *used for each token*: all of them for a
     dense model, only the activated ones for a mixture-of-experts model (37B of V3's 671B).
@@ -138,8 +138,8 @@ def training_flops(active_params: float, tokens: float) -> float:
 def mfu(flops: float, gpu_hours: float, peak_tflops: float) -> float:
     """Model-FLOPs utilisation: the share of the GPUs' peak the run's model FLOPs represent.
 
-    ``flops / (gpu_hours × 3,600 s × peak_tflops × 10¹²)``. ``peak_tflops`` is the *dense* peak of
-    one GPU at the precision you compare against (the H800's BF16 or FP8 figure from
+    ``flops / (gpu_hours × 3,600 s × peak_tflops × 10¹²)``. ``peak_tflops`` is the *dense* peak
+    of one GPU at the precision you compare against (the H800's BF16 or FP8 figure from
     ``tinyseek.chips``). Computed from a whole run's GPU-hours, it averages over everything in those
     hours: restarts, evaluation, stragglers, communication. A result above 1 means the FLOPs could
     not have fitted in the claimed GPU-hours at that peak: a check that the claims are consistent.
@@ -367,7 +367,8 @@ def lab_defaults() -> dict[str, float]:
     """
     return {
         "final_run_gpu_hours": deepseek_v3_run().gpu_hours,
-        "run_share": _lab("epoch_openai_final_runs_2024_usd") / _lab("epoch_openai_rd_compute_2024_usd"),
+        "run_share": (_lab("epoch_openai_final_runs_2024_usd")
+                      / _lab("epoch_openai_rd_compute_2024_usd")),
         "headcount": _lab("headcount"),
         "usd_per_person_year": _lab("usd_per_person_year"),
         "period_years": _lab("period_years"),
@@ -381,7 +382,8 @@ def lab_total(**inputs: float) -> float:
     unknown = set(inputs) - set(OWNERSHIP_FIELDS) - set(LAB_FIELDS)
     missing = (set(OWNERSHIP_FIELDS) | set(LAB_FIELDS)) - set(inputs)
     if unknown or missing:
-        raise ValueError(f"lab_total needs exactly the inputs {', '.join(OWNERSHIP_FIELDS + LAB_FIELDS)}; "
+        names = ", ".join(OWNERSHIP_FIELDS + LAB_FIELDS)
+        raise ValueError(f"lab_total needs exactly the inputs {names}; "
                          f"unknown: {sorted(unknown)}, missing: {sorted(missing)}")
     own = Ownership(**{k: inputs[k] for k in OWNERSHIP_FIELDS})
     lab = LabSpend(usd_per_gpu_hour=own.usd_per_gpu_hour, **{k: inputs[k] for k in LAB_FIELDS})
@@ -411,7 +413,8 @@ def scenario() -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
         "usd_per_kwh": (_own("usd_per_kwh_low"), _own("usd_per_kwh_high")),
         "depreciation_years": (_own("depreciation_years_low"), _own("server_life_years_msft")),
         "utilisation": (_own("utilisation_low"), _own("utilisation_high")),
-        "run_share": (base["final_run_gpu_hours"] / fleet_hours, _lab("epoch_final_run_share_high")),
+        "run_share": (base["final_run_gpu_hours"] / fleet_hours,
+                      _lab("epoch_final_run_share_high")),
         "headcount": (_lab("headcount_low"), _lab("headcount_high")),
         "usd_per_person_year": (_lab("usd_per_person_year_low"), _lab("usd_per_person_year_high")),
         "period_years": (_lab("period_years_low"), _lab("period_years_high")),
@@ -423,8 +426,8 @@ def scenario() -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
 def tornado(model, base: dict[str, float], ranges: dict[str, tuple[float, float]]) -> list[dict]:
     """One-at-a-time sensitivity: ``model(**base)`` with each input moved to its low, then high end.
 
-    Returns one row per input of ``ranges``, sorted by ``swing`` (|result at high − result at low|),
-    largest first: the input whose uncertainty moves the answer most comes first. Other inputs stay
+    Returns one row per input of ``ranges``, sorted by ``swing`` (|result at high − result at
+    low|), largest first: the input whose uncertainty moves the answer most comes first. Other inputs stay
     at ``base``. One-at-a-time analysis ignores interactions (two inputs both at their worst).
     """
     if not callable(model):

@@ -35,7 +35,8 @@ def _runs() -> dict[str, float]:
             "Llama 3.1 405B": float(data.value("llama31_405b_gpu_hours"))}
 
 
-def cost_explorer_figure(prices=np.arange(1.0, 6.01, 0.25), utilisations=np.arange(0.3, 1.001, 0.05),
+def cost_explorer_figure(prices=np.arange(1.0, 6.01, 0.25),
+                         utilisations=np.arange(0.3, 1.001, 0.05),
                          ownership: cost.Ownership | None = None,
                          gpu_hours=np.logspace(5, 8, 61)) -> go.Figure:
     """Cost of a run against its GPU-hours, rented (price slider) and owned (utilisation slider).
@@ -62,7 +63,8 @@ def cost_explorer_figure(prices=np.arange(1.0, 6.01, 0.25), utilisations=np.aran
     marks = list(runs.values())
     fig = go.Figure()
     fig.add_scatter(x=hours, y=rented(prices[p0], hours), mode="lines", name="rented",
-                    line=dict(color=RENT), hovertemplate="%{x:.3s} GPU-hours: $%{y:,.1f}M<extra>rented</extra>")
+                    line=dict(color=RENT),
+                    hovertemplate="%{x:.3s} GPU-hours: $%{y:,.1f}M<extra>rented</extra>")
     fig.add_scatter(x=hours, y=owned(utils[u0], hours), mode="lines", name="owned",
                     line=dict(color=OWN, dash="dash"),
                     hovertemplate="%{x:.3s} GPU-hours: $%{y:,.1f}M<extra>owned</extra>")
@@ -104,7 +106,8 @@ def break_even_figure(prices=(1.5, 2.0, 3.0), ownership: cost.Ownership | None =
     own = cost.ownership_defaults() if ownership is None else ownership
     utils = np.asarray(utilisations, float)
     fig = go.Figure()
-    fig.add_scatter(x=utils * 100, y=[own.with_(utilisation=float(u)).usd_per_gpu_hour for u in utils],
+    per_hour = [own.with_(utilisation=float(u)).usd_per_gpu_hour for u in utils]
+    fig.add_scatter(x=utils * 100, y=per_hour,
                     mode="lines", name="owning", line=dict(color=OWN, width=3),
                     hovertemplate="%{x:.0f}% busy: $%{y:.2f} per useful GPU-hour<extra></extra>")
     for price in prices:
@@ -145,10 +148,12 @@ def tornado_figure(rows: list[dict] | None = None) -> go.Figure:
                                ("at_high", "input at its high end", "#ff7f0e")):
         fig.add_bar(y=names, x=[r[key] / 1e6 - centre for r in rows], base=centre, orientation="h",
                     name=label, marker_color=colour, customdata=[ends(r) for r in rows],
-                    hovertemplate="%{y} (%{customdata}): total $%{x:,.0f}M<extra>" + label + "</extra>")
+                    hovertemplate=("%{y} (%{customdata}): total $%{x:,.0f}M<extra>" + label
+                                   + "</extra>"))
     fig.add_vline(x=centre, line=dict(color="black", width=1))
     fig.update_layout(barmode="overlay", template="plotly_white", height=520,
-                      title=f"Which assumption moves the total most (default total {units.usd(centre * 1e6, 3)})",
+                      title=("Which assumption moves the total most "
+                             f"(default total {units.usd(centre * 1e6, 3)})"),
                       xaxis_title="the lab's total spend over the period (million USD)",
                       legend=dict(orientation="h", y=-0.15), margin=dict(l=220, r=20, t=60, b=60))
     return fig
