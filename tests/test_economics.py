@@ -132,6 +132,16 @@ def test_tornado_on_a_linear_model():
     assert (b["at_low"], b["at_high"], b["swing"]) == (2, 3, 1)
 
 
+def test_extremes_put_every_input_at_its_worst_end_at_once():
+    low, high = cost.extremes(lambda a, b: 2 * a - b, {"a": 1, "b": 1}, {"a": (0, 2), "b": (0, 1)})
+    assert (low, high) == (-1, 4)   # a=0, b=1 gives -1; a=2, b=0 gives 4
+    base, ranges = cost.scenario()
+    lo, hi = cost.extremes(cost.lab_total, base, ranges)
+    rows = cost.tornado(cost.lab_total, base, ranges)
+    assert lo < min(min(r["at_low"], r["at_high"]) for r in rows)
+    assert hi > max(max(r["at_low"], r["at_high"]) for r in rows)
+
+
 def test_scenario_ranges_contain_their_defaults_and_the_run_share_moves_the_total_most():
     base, ranges = cost.scenario()
     for name, (low, high) in ranges.items():

@@ -453,6 +453,21 @@ def tornado(model, base: dict[str, float], ranges: dict[str, tuple[float, float]
     return sorted(rows, key=lambda r: r["swing"], reverse=True)
 
 
+def extremes(model, base: dict[str, float],
+             ranges: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """The lowest and highest ``model`` result with *every* input of ``ranges`` at an end at once.
+
+    Each input goes to whichever end lowers (then raises) the result when moved alone, as in
+    :func:`tornado`; for a model that rises or falls steadily in each input (as
+    :func:`lab_total` does) that gives the extremes over the whole box of ranges. Far wider than
+    any single bar, and just as far from likely: every input would have to be wrong the same way.
+    """
+    rows = tornado(model, base, ranges)
+    low = {r["input"]: (r["low"] if r["at_low"] <= r["at_high"] else r["high"]) for r in rows}
+    high = {r["input"]: (r["high"] if r["at_low"] <= r["at_high"] else r["low"]) for r in rows}
+    return model(**{**base, **low}), model(**{**base, **high})
+
+
 def basis(key: str) -> str:
     """How a figure of the data files is known: 'sourced', 'estimate (whose: see note)' or
     'assumption', for the chapter's table of inputs."""
