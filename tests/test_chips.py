@@ -14,8 +14,8 @@ H100_LIKE = dict(bf16_tflops=989.5, fp8_tflops=1979, int8_tops=1979, memory_gb=8
 def test_database_has_the_issue_chips_in_order():
     names = [c.name for c in chips.all()]
     assert len(names) == len(chips.KNOWN) >= 7
-    for key in ("a100", "a800", "h100", "h800", "h20", "h200", "b200"):
-        assert chips.get(key).name.lower().startswith(key)
+    for key in ("a100", "a800", "h100", "h800", "h20", "h200", "b200", "ascend910b"):
+        assert chips.get(key).name.lower().replace(" ", "").startswith(key)
 
 
 @pytest.mark.parametrize("typed", ["H800", "h800", " H800 SXM ", "h800-sxm", "H800_SXM"])
@@ -98,11 +98,21 @@ def test_bad_fields_raise_naming_the_field(field, bad, kind, message):
         chips.Chip(name="bad", **{**H100_LIKE, field: bad})
 
 
-def test_a_chip_needs_a_name_and_some_compute():
-    with pytest.raises(ValueError, match="name"):
+def test_a_chip_needs_a_name():
+    with pytest.raises(ValueError, match="name must be non-empty"):
         chips.Chip(name=" ", **H100_LIKE)
-    with pytest.raises(ValueError, match="at least one of bf16_tflops"):
-        chips.Chip(name="no compute", memory_gb=80)
+    with pytest.raises(TypeError, match="vendor must be text"):
+        chips.Chip(name="x", vendor=3, **H100_LIKE)
+
+
+def test_ascend_910b_is_kept_as_conflicts_not_one_pick():
+    assert set(chips.conflicts("Ascend 910B")) == {"bf16_tflops", "memory_gb",
+                                                   "memory_bandwidth_gbs"}
+    chip = chips.get("ascend910b")
+    assert chip.bf16_tflops is None and chip.die_area_mm2 is None
+    low, high = chips.bounds("Ascend 910B")
+    assert (low.bf16_tflops, high.bf16_tflops) == (256, 320)
+    assert (low.memory_gb, high.memory_gb) == (32, 64)
 
 
 def test_tops_rejects_unknown_precision():
@@ -112,3 +122,18 @@ def test_tops_rejects_unknown_precision():
 
 def test_released_dates_are_dates():
     assert chips.get("H800").released == dt.date(2023, 3, 21)
+
+
+def test_make_builds_a_chip_from_one_rate():
+    chip = chips.make("fp8", 296, die_area_mm2=814)
+    assert chip.fp8_tflops == 296 and chip.bf16_tflops is None and chip.name == "your chip"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        chips.make("fp16", 1)
+    with pytest.raises(ValueError, match="fp8_tflops must be > 0"):
+        chips.make("fp8", 0)
+
+
+def test_facts_lists_every_sourced_field():
+    got = chips.facts("H800")
+    assert got["interconnect_gbs"].value == 400 and "fp8_tflops" in got
+    assert "fp8_tflops" not in chips.facts("A100")

@@ -37,6 +37,15 @@ def test_more_memory_bandwidth_lowers_the_ridge():
     assert roofline.ridge_point(chips.get("H200"), "bf16") < roofline.ridge_point(chips.get("H100"), "bf16")
 
 
+def test_matmul_intensity_by_hand():
+    # 1 x 4 times 4 x 2 in 2-byte values: 2*1*4*2 = 16 FLOP over 2*(4 + 8 + 2) = 28 bytes.
+    assert roofline.matmul_intensity(1, 4, 2, 2) == pytest.approx(16 / 28)
+    # Square n x n in 1-byte values: 2n^3 / 3n^2 = 2n/3.
+    assert roofline.matmul_intensity(3000, 3000, 3000, 1) == pytest.approx(2000)
+    # A matrix-vector product stays under 2 / bytes however large the matrix.
+    assert roofline.matmul_intensity(1, 8192, 8192, 2) < 1.0
+
+
 def test_compute_time_by_hand():
     # 1.979e15 FLOP at 1,979 TFLOPS and 50% utilisation = 2 s.
     assert roofline.compute_time(1.979e15, chips.get("H800"), "fp8", 0.5) == pytest.approx(2.0)
@@ -90,6 +99,8 @@ def test_moe_dispatch_bytes_by_hand():
     (lambda: roofline.all_to_all_time(1e6, 8.0, Link("x", gbs=1)), TypeError, "n_gpus must be an integer"),
     (lambda: roofline.moe_dispatch_bytes(10, 0, 8, 1), ValueError, "hidden must be ≥ 1"),
     (lambda: roofline.moe_dispatch_bytes(10, 16, 8, 0), ValueError, "bytes_per_value must be > 0"),
+    (lambda: roofline.matmul_intensity(0, 4, 4, 2), ValueError, "m must be ≥ 1"),
+    (lambda: roofline.matmul_intensity(4, 4, 4.0, 2), TypeError, "n must be an integer"),
     (lambda: Link.from_chip(chips.Chip(name="lonely", bf16_tflops=1)), ValueError, "interconnect_gbs: lonely"),
 ])
 def test_bad_input_names_the_parameter(call, kind, message):

@@ -36,7 +36,7 @@ PRECISIONS = {"bf16": 16, "fp8": 8, "int8": 8}
 _RATE_FIELD = {"bf16": "bf16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops"}
 
 # The database's chips, in the order the book shows them (key in chips.yaml -> group name).
-KNOWN = ("a100", "a800", "h100", "h800", "h20", "h200", "b200")
+KNOWN = ("a100", "a800", "h100", "h800", "h20", "h200", "b200", "ascend910b")
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,6 @@ class Chip:
             raise TypeError(f"datacenter must be True or False, got {self.datacenter!r}")
         if self.released is not None and not isinstance(self.released, _dt.date):
             raise TypeError(f"released must be a datetime.date or None, got {self.released!r}")
-        if not any(getattr(self, f) is not None for f in _RATE_FIELD.values()):
-            raise ValueError("a chip needs at least one of bf16_tflops, fp8_tflops, int8_tops")
 
     def tops(self, precision: str) -> float | None:
         """Dense tera-operations per second at ``precision`` ('bf16', 'fp8' or 'int8')."""
@@ -101,6 +99,16 @@ class Chip:
 
 
 FIELDS = tuple(f.name for f in fields(Chip))
+
+
+def make(precision: str, tops: float, name: str = "your chip", **other) -> Chip:
+    """A chip with one throughput figure: ``make("fp8", 296, die_area_mm2=814)``.
+
+    ``tops`` is the dense rate at ``precision`` ('bf16', 'fp8' or 'int8'); ``other`` are any
+    further :class:`Chip` fields. For the calculators, where a reader types one number.
+    """
+    validate.choice("precision", precision, tuple(PRECISIONS))
+    return Chip(name=name, **{_RATE_FIELD[precision]: tops}, **other)
 
 
 def _key(name: str) -> str:
@@ -160,6 +168,12 @@ def bounds(name: str) -> tuple[Chip, Chip]:
     get(name)
     key = _key(name)
     return _build(key, low=True), _build(key, low=False)
+
+
+def facts(name: str) -> dict[str, data.Fact]:
+    """Every sourced fact behind chip ``name``, by field (absent fields are simply missing)."""
+    get(name)
+    return data.group(_key(name))
 
 
 def fact(name: str, field: str) -> data.Fact:

@@ -88,6 +88,20 @@ def is_memory_bound(chip: Chip, precision: str, intensity: float) -> bool:
     return intensity < ridge_point(chip, precision)
 
 
+def matmul_intensity(m: int, k: int, n: int, bytes_per_value: float) -> float:
+    """Arithmetic intensity of multiplying an ``m × k`` matrix by a ``k × n`` one, reading both
+    and writing the ``m × n`` result once: ``2mkn / (bytes × (mk + kn + mn))`` FLOP per byte.
+
+    With ``m = 1`` (one token, as in decoding) it is about 2 / bytes: deep in memory-bound land.
+    With thousands of tokens per expert it is in the hundreds or more.
+    """
+    m = validate.integer("m", m, low=1, high=10**9)
+    k = validate.integer("k", k, low=1, high=10**9)
+    n = validate.integer("n", n, low=1, high=10**9)
+    bytes_per_value = validate.positive("bytes_per_value", bytes_per_value, high=16)
+    return 2.0 * m * k * n / (bytes_per_value * (m * k + k * n + m * n))
+
+
 def compute_time(flops: float, chip: Chip, precision: str, utilisation: float = 1.0) -> float:
     """Seconds to perform ``flops`` on ``chip`` at ``precision``, running at ``utilisation`` of
     its dense peak (1.0 is the unreachable best case; real training reaches well under it)."""
