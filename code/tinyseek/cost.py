@@ -219,7 +219,6 @@ class Ownership:
 OWNERSHIP_FIELDS = tuple(f.name for f in fields(Ownership))
 LAB_FIELDS = ("final_run_gpu_hours", "run_share", "headcount", "usd_per_person_year",
               "period_years", "data_usd")
-ASSUMPTION_SOURCE = "bookassumptions"  # the bibliography key of this book's own assumptions
 
 
 def _own(key: str) -> float:
@@ -471,7 +470,5 @@ def extremes(model, base: dict[str, float],
 def basis(key: str) -> str:
     """How a figure of the data files is known: 'sourced', 'estimate (whose: see note)' or
     'assumption', for the chapter's table of inputs."""
-    f = data.fact(key)
-    if f.source == ASSUMPTION_SOURCE:
-        return "assumption"
-    return "estimate" if f.status == "estimate" else "sourced"
+    status = data.fact(key).status
+    return status if status in ("assumption", "estimate") else "sourced"
