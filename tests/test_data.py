@@ -89,6 +89,16 @@ def test_conflicts_keep_every_value_and_refuse_a_single_one(tmp_path):
         close.value
 
 
+def test_assumptions_need_a_reason_and_no_source(tmp_path):
+    facts = data.load_all(write(tmp_path, "share:\n  value: 0.1\n  unit: '1'\n  status: assumption\n"
+                                          "  note: varied in Chapter 7\n"))
+    assert facts["share"].sources == ()
+    for bad, message in [("  note: ''\n", "needs a 'note'"), ("  source: s\n  note: x\n", "has no source")]:
+        write(tmp_path, "share:\n  value: 0.1\n  unit: '1'\n  status: assumption\n" + bad)
+        with pytest.raises(data.DataError, match=message):
+            data.load_all(tmp_path)
+
+
 def test_groups_flatten_to_dotted_keys(tmp_path):
     facts = data.load_all(write(tmp_path, "h800:\n  tdp_w: {value: 700, unit: W, source: s, status: primary}\n"))
     assert facts["h800.tdp_w"].value == 700

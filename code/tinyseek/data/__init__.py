@@ -45,6 +45,7 @@ STATUSES = {
     "secondary": "read in a secondary copy: news report, transcription, law-firm quote",
     "derived": "arithmetic on sourced figures; the note gives the formula",
     "estimate": "a third party's estimate; the note says whose",
+    "assumption": "a value this book chose for a scenario; no source, the note says why",
     "conflict": "sources disagree; every value is kept with its source",
 }
 FIELDS = {"value", "values", "unit", "source", "status", "where", "note"}
@@ -103,7 +104,7 @@ class Fact:
 
     @property
     def sources(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(v.source for v in self.values))
+        return tuple(dict.fromkeys(v.source for v in self.values if v.source))
 
     @property
     def range(self) -> tuple[float, float]:
@@ -156,9 +157,14 @@ def _parse_entry(key: str, raw: Any, file: str) -> Fact:
     else:
         if "values" in raw or "value" not in raw:
             raise DataError(f"{where}: needs one 'value' (only a conflict lists 'values')")
-        if not raw.get("source"):
+        if status == "assumption":
+            if raw.get("source"):
+                raise DataError(f"{where}: an assumption has no source; give the reason in 'note'")
+            if not str(raw.get("note", "")).strip():
+                raise DataError(f"{where}: an assumption needs a 'note' saying why this value")
+        elif not raw.get("source"):
             raise DataError(f"{where}: missing 'source' (a key of book/references.bib)")
-        values = [Sourced(_check_value(raw["value"], where), str(raw["source"]),
+        values = [Sourced(_check_value(raw["value"], where), str(raw.get("source", "")),
                           str(raw.get("where", "")))]
     return Fact(key, raw["unit"], status, tuple(values), str(raw.get("note", "")), file)
 

@@ -1,0 +1,127 @@
+"""Chapter 2's kernel-free figure: chips on the TPP × performance-density plane, the 2023 rule's
+regions drawn, and a slider that moves a hypothetical chip through them.
+
+Every verdict and reason shown (hover text, slider title) is the return value of
+``export_controls.classify``; the figure only lays them out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .. import chips as chipdb
+from .. import export_controls as ec
+
+X_RANGE = (1000, 60000)   # TPP axis (log)
+Y_RANGE = (0.8, 60)       # performance-density axis (log)
+COLOURS = {"3A090.a": "rgba(214,39,40,0.13)", "3A090.b": "rgba(255,127,14,0.16)"}
+
+
+def _hover(chip: chipdb.Chip) -> str:
+    lines = [f"<b>{chip.name}</b>", f"TPP {ec.tpp(chip):,.0f}"]
+    if chip.die_area_mm2 is not None:
+        lines.append(f"density {ec.performance_density(chip):.2f} per mm²")
+    for rule in ec.RULES_CLASSIFIED:
+        lines.append(f"{rule}: {ec.classify(chip, rule).reason}")
+    return "<br>".join(lines)
+
+
+def regions_2023() -> list[dict]:
+    """The 2023 rule's controlled regions as rectangles (x0, x1, y0, y1, ECCN, label)."""
+    t = ec.thresholds("2023-10")
+    top, right = Y_RANGE[1], X_RANGE[1]
+    return [
+        dict(x0=t["a1_tpp"], x1=right, y0=Y_RANGE[0], y1=top, eccn="3A090.a", label="a.1"),
+        dict(x0=t["a2_tpp"], x1=t["a1_tpp"], y0=t["a2_pd"], y1=top, eccn="3A090.a", label="a.2"),
+        dict(x0=t["b1_tpp"], x1=t["a1_tpp"], y0=t["b1_pd"], y1=t["a2_pd"], eccn="3A090.b",
+             label="b.1"),
+        dict(x0=t["b2_tpp"], x1=t["b1_tpp"], y0=t["b2_pd"], y1=t["a2_pd"], eccn="3A090.b",
+             label="b.2"),
+    ]
+
+
+def classifier_figure(die_area_mm2: float = 814.0,
+                      tops_steps=(*range(100, 296, 25), 296, *range(300, 2001, 25))) -> go.Figure:
+    """Known chips on the TPP × density plane (log-log) with the 2023 regions shaded.
+
+    The slider moves a hypothetical data-centre chip with ``die_area_mm2`` of die (default: the
+    GH100's) through dense 8-bit TOPS; the title gives its verdict under 2023, and under 2022
+    with a 900 GB/s and with a 400 GB/s interconnect. Chips with a disputed die area are drawn
+    as a vertical segment over their range; chips with no die area at all are left out (the
+    chapter lists them).
+    """
+    tops_steps = np.asarray(tops_steps, float)
+    fig = go.Figure()
+    for r in regions_2023():
+        fig.add_shape(type="rect", x0=r["x0"], x1=r["x1"], y0=r["y0"], y1=r["y1"],
+                      fillcolor=COLOURS[r["eccn"]], line=dict(width=0), layer="below")
+        fig.add_annotation(x=np.log10(r["x0"] * 1.04), y=np.log10(r["y1"] * 0.93),
+                           text=f"{r['eccn']} ({r['label']})", showarrow=False,
+                           xanchor="left", yanchor="top", font=dict(size=11))
+
+    placed: dict[tuple[float, float], list[chipdb.Chip]] = {}  # chips sharing a point share a label
+    for chip in chipdb.all():
+        low, high = chipdb.bounds(chip.name)
+        try:
+            ec.tpp(low)
+        except ValueError:
+            continue
+        if low.die_area_mm2 is None:
+            continue
+        if low.die_area_mm2 != high.die_area_mm2:  # disputed area: a segment over the range
+            ys = [ec.performance_density(low), ec.performance_density(high)]
+            fig.add_scatter(x=[ec.tpp(low)] * 2, y=ys, mode="lines+markers+text",
+                            text=[chip.name.split(" ")[0], ""], textposition="top center",
+                            line=dict(width=3, color="#555"), name=f"{chip.name} (area disputed)",
+                            hovertext=[_hover(low), _hover(high)], hoverinfo="text")
+            continue
+        point = (ec.tpp(chip), round(ec.performance_density(chip), 6))
+        placed.setdefault(point, []).append(chip)
+    fig.add_scatter(x=[p[0] for p in placed], y=[p[1] for p in placed], mode="markers+text",
+                    text=[", ".join(c.name.split(" ")[0] for c in group) for group in placed.values()],
+                    textposition="top center", marker=dict(size=10, color="#1f77b4"),
+                    name="chips in the database",
+                    hovertext=["<br><br>".join(_hover(c) for c in group) for group in placed.values()],
+                    hoverinfo="text")
+
+    def mine(tops: float) -> chipdb.Chip:
+        return chipdb.Chip(name="your chip", int8_tops=float(tops), fp8_tflops=float(tops),
+                           die_area_mm2=die_area_mm2, interconnect_gbs=900)
+
+    def title(tops: float) -> str:
+        chip = mine(tops)
+        v23 = ec.classify(chip, "2023-10")
+        v22_fast = ec.classify(chip, "2022-10")
+        v22_slow = ec.classify(chip.with_(interconnect_gbs=400), "2022-10")
+        word = {True: "controlled", False: "not controlled"}
+        return (f"Your chip: {tops:,.0f} dense 8-bit TOPS on {die_area_mm2:,.0f} mm² → "
+                f"TPP {ec.tpp(chip):,.0f}, density {ec.performance_density(chip):.2f}<br>"
+                f"<sup>2023: {v23.reason}<br>2022: {word[v22_fast.controlled]} with 900 GB/s "
+                f"NVLink, {word[v22_slow.controlled]} with 400 GB/s</sup>")
+
+    start = int(np.argmin(abs(tops_steps - chipdb.get("H20").fp8_tflops)))  # start at the H20
+    first = mine(tops_steps[start])
+    fig.add_scatter(x=[ec.tpp(first)], y=[ec.performance_density(first)], mode="markers",
+                    marker=dict(size=16, symbol="star", color="#d62728"), name="your chip",
+                    hoverinfo="skip")
+    mover = len(fig.data) - 1
+    steps = []
+    for tops in tops_steps:
+        chip = mine(tops)
+        steps.append(dict(method="update", label=f"{tops:,.0f}",
+                          args=[{"x": [[ec.tpp(chip)]], "y": [[ec.performance_density(chip)]]},
+                                {"title.text": title(tops)}, [mover]]))
+    fig.update_layout(
+        title=dict(text=title(tops_steps[start]), font=dict(size=13)), template="plotly_white",
+        height=600, margin=dict(l=60, r=20, t=110, b=40),
+        xaxis=dict(type="log", range=list(np.log10(X_RANGE)),
+                   title="TPP = dense TOPS × bit length (log scale)"),
+        yaxis=dict(type="log", range=list(np.log10(Y_RANGE)),
+                   title="performance density = TPP / die mm² (log scale)"),
+        legend=dict(x=0.99, y=0.02, xanchor="right", yanchor="bottom",
+                    bgcolor="rgba(255,255,255,0.85)"),
+        sliders=[dict(active=start, steps=steps, pad=dict(t=70),
+                      currentvalue=dict(prefix="dense 8-bit TOPS of your chip: "))],
+    )
+    return fig

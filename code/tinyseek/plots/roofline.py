@@ -1,0 +1,97 @@
+"""Chapter 3's kernel-free figures: the roofline of each chip with a slider over arithmetic
+intensity, and the time of an MoE all-to-all against link bandwidth.
+
+Every number drawn is computed by ``tinyseek.roofline``; the figures only lay them out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .. import chips as chipdb
+from .. import roofline as rl
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def roofline_figure(names=("A100", "H100", "H20", "H200", "B200"), precision: str = "bf16",
+                    intensities=np.logspace(0, 4, 41)) -> go.Figure:
+    """Rooflines of ``names`` at ``precision`` (log-log), one marker per chip at the slider's
+    intensity; the title gives each chip's attainable TFLOPS there and whether it is memory-bound.
+
+    The H800 is left out by default because its roofline is the H100's (same compute, same HBM).
+    """
+    chosen = [chipdb.get(n) for n in names]
+    intensities = np.asarray(intensities, float)
+    grid = np.logspace(-0.5, 4.5, 200)
+    fig = go.Figure()
+    for chip, colour in zip(chosen, PALETTE):
+        fig.add_scatter(x=grid, y=[rl.attainable_tflops(chip, precision, i) for i in grid],
+                        mode="lines", line=dict(color=colour), name=chip.name,
+                        hovertemplate=f"{chip.name}<br>%{{x:.1f}} FLOP/byte → "
+                                      "%{y:,.0f} TFLOPS<extra></extra>")
+        ridge = rl.ridge_point(chip, precision)
+        fig.add_scatter(x=[ridge], y=[rl.peak_tflops(chip, precision)], mode="markers",
+                        marker=dict(color=colour, symbol="triangle-down", size=9),
+                        showlegend=False, hovertemplate=f"{chip.name} ridge point: "
+                        "%{x:.0f} FLOP/byte<extra></extra>")
+    first_marker = len(fig.data)
+
+    def markers(i):
+        return [rl.attainable_tflops(c, precision, i) for c in chosen]
+
+    def title(i):
+        parts = [f"{c.name.split(' ')[0]} {rl.attainable_tflops(c, precision, i):,.0f}"
+                 f"{'*' if rl.is_memory_bound(c, precision, i) else ''}" for c in chosen]
+        return (f"At {i:,.1f} FLOP per byte ({precision.upper()}), attainable TFLOPS: "
+                + ", ".join(parts) + "<br><sup>* memory-bound (left of that chip's ridge point "
+                "▼)</sup>")
+
+    start = int(np.argmin(abs(np.log10(intensities) - 2)))
+    for k, (chip, colour) in enumerate(zip(chosen, PALETTE)):
+        fig.add_scatter(x=[intensities[start]], y=[markers(intensities[start])[k]],
+                        mode="markers", marker=dict(color=colour, size=12, line=dict(width=1)),
+                        showlegend=False, hoverinfo="skip")
+    moving = list(range(first_marker, len(fig.data)))
+    steps = [dict(method="update", label=f"{i:,.1f}",
+                  args=[{"x": [[i]] * len(chosen), "y": [[y] for y in markers(i)]},
+                        {"title.text": title(i)}, moving]) for i in intensities]
+    fig.update_layout(
+        title=dict(text=title(intensities[start]), font=dict(size=13)), template="plotly_white",
+        height=520, margin=dict(l=60, r=20, t=90, b=40),
+        xaxis=dict(type="log", title="arithmetic intensity (FLOP per byte of HBM traffic)"),
+        yaxis=dict(type="log", title=f"attainable dense {precision.upper()} TFLOPS"),
+        legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.85)"),
+        sliders=[dict(active=start, steps=steps, pad=dict(t=60),
+                      currentvalue=dict(prefix="arithmetic intensity: "))],
+    )
+    return fig
+
+
+def all_to_all_figure(links: dict[str, rl.Link], bytes_per_gpu: float, n_gpus: int,
+                      compute_s: float, compute_label: str,
+                      bandwidths=np.logspace(1, 3.2, 60)) -> go.Figure:
+    """Time of one all-to-all of ``bytes_per_gpu`` over ``n_gpus`` against one-direction link
+    bandwidth (a curve), the named ``links`` marked on it, and ``compute_s`` as a horizontal line:
+    where the curve is above the line, moving tokens takes longer than computing on them."""
+    bandwidths = np.asarray(bandwidths, float)
+    ms = [rl.all_to_all_time(bytes_per_gpu, n_gpus, rl.Link("sweep", b)) * 1e3
+          for b in bandwidths]
+    fig = go.Figure()
+    fig.add_scatter(x=bandwidths, y=ms, mode="lines", name="all-to-all time",
+                    hovertemplate="%{x:.0f} GB/s → %{y:.2f} ms<extra></extra>")
+    fig.add_scatter(x=[lk.gbs for lk in links.values()],
+                    y=[rl.all_to_all_time(bytes_per_gpu, n_gpus, lk) * 1e3
+                       for lk in links.values()],
+                    mode="markers+text", text=list(links), textposition="top right",
+                    marker=dict(size=10, color="#d62728"), name="named links",
+                    hovertemplate="%{text}: %{x:.0f} GB/s → %{y:.2f} ms<extra></extra>")
+    fig.add_scatter(x=[bandwidths[0], bandwidths[-1]], y=[compute_s * 1e3] * 2, mode="lines",
+                    line=dict(dash="dash", color="#2ca02c"), name=compute_label,
+                    hovertemplate=f"{compute_label}: %{{y:.2f}} ms<extra></extra>")
+    fig.update_layout(
+        template="plotly_white", height=460, margin=dict(l=60, r=20, t=40, b=40),
+        xaxis=dict(type="log", title="link bandwidth, one direction (GB/s)"),
+        yaxis=dict(type="log", title="time (ms)"), legend=dict(orientation="h", y=-0.25))
+    return fig
