@@ -162,7 +162,8 @@ def test_guide_has_a_row_for_every_chapter(site):
     for chapter in chapters.chapters(ROOT):
         assert f"{chapter.docname.split('/')[-1]}.html" in text
         for said in (chapter.audience, chapter.prerequisites, *chapter.objectives):
-            assert " ".join(solutions.words(said)) in words, said
+            for run in solutions.fragments(said):         # a {doc} role renders as a title
+                assert " ".join(run) in words, said
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,6 +291,22 @@ def test_set_up_cell_fetches_the_notebook_only_in_colab(tmp_path, monkeypatch, i
     raw = url.replace("https://github.com/", "https://raw.githubusercontent.com/")
     assert fetched == ([f"{raw}/{branch}/exercises/{master.name}"] if in_colab else [])
     assert namespace["grader"] is not None and (tmp_path / master.name).exists()
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
+def test_every_check_takes_what_it_reads_as_a_parameter(master):
+    found = exercises.unbound_names(master)
+    assert found, "no check functions found"
+    bad = {name: names for name, names in found.items() if names}
+    assert not bad, (f"{master.name}: these checks read notebook variables they do not take as "
+                     f"parameters (otter will not pass them, so students fail): {bad}")
+
+
+def test_the_unbound_name_check_catches_a_check_that_reads_a_notebook_global(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "def test_q(x):\n    from tinyseek import answers\n    assert x < cost.f(run)\ntest_q(x)  # IGNORE")])
+    nbformat.write(nb, tmp_path / "m.ipynb")
+    assert exercises.unbound_names(tmp_path / "m.ipynb") == {"test_q": ["cost", "run"]}
 
 
 @pytest.fixture(scope="module")

@@ -55,13 +55,26 @@ def student_config() -> dict:
     })
 
 
+# FreeSerif (Sphinx's XeLaTeX font) has no Chinese; the bibliography cites Chinese titles. Switch
+# to WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, 1.6 MB) for CJK ideographs only, with the
+# ucharclasses package that jupyter-book's LaTeX theme loads anyway (loaded here first with the
+# CJK class added; its later load with fewer options is then a no-op).
+CJK_PREAMBLE = r"""
+\usepackage[Latin,Greek,CJKUnifiedIdeographs]{ucharclasses}
+\newfontfamily\tinyseekcjk{WenQuanYi Micro Hei}
+\setTransitionsFor{CJKUnifiedIdeographs}{\begingroup\tinyseekcjk}{\endgroup}
+"""
+
+
 def pdf_config() -> dict:
     return overlay(base_config(), {
         "execute": {"cache": str(CACHE)},
         "latex": {"latex_documents": {"targetname": "book.tex"}},
         "sphinx": {"local_extensions": {"print_outputs": "book/_ext"},
-                   # makeindex ships with TeX Live's binaries; xindy would be one more package.
-                   "config": {"latex_use_xindy": False}},
+                   "config": {
+                       # makeindex ships with TeX Live's binaries; xindy would be one more package.
+                       "latex_use_xindy": False,
+                       "latex_elements": {"preamble": CJK_PREAMBLE}}},
     })
 
 

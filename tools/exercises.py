@@ -136,6 +136,36 @@ def with_setup(nb: nbformat.NotebookNode, name: str) -> bool:
     return True
 
 
+def unbound_names(master: Path) -> dict[str, list[str]]:
+    """Names each check function uses without defining, importing or taking them as parameters.
+
+    otter runs a check in a namespace of its own and passes it only the notebook variables named
+    as its parameters, so a check that reads another notebook global (``cost``, ``run``) passes in
+    the master, where its ``# IGNORE`` line calls it with the notebook's globals, and fails for
+    every student. Empty lists are what a master should have.
+    """
+    import ast
+    import builtins
+
+    found: dict[str, list[str]] = {}
+    for cell in nbformat.read(master, as_version=4).cells:
+        if cell.cell_type != "code" or not re.search(r"^def test_", cell.source, re.M):
+            continue
+        tree = ast.parse(re.sub(r"^.*#\s*IGNORE\s*$", "", cell.source, flags=re.M))
+        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            bound = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+            used = set()
+            for node in ast.walk(fn):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+                elif isinstance(node, ast.Name):
+                    (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+                elif isinstance(node, ast.arg):
+                    bound.add(node.arg)
+            found[fn.name] = sorted(used - bound - set(dir(builtins)))
+    return found
+
+
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Deterministic ids, no outputs, no execution counts."""
     for i, cell in enumerate(nb.cells):

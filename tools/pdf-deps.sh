@@ -4,6 +4,7 @@
 #                             texlive-latex-base/-recommended/-extra and lmodern with it
 #   texlive-fonts-recommended the standard PostScript fonts (hyperref's link font, among others)
 #   fonts-freefont-otf        FreeSerif/FreeSans/FreeMono, Sphinx's fonts under XeLaTeX
+#   fonts-wqy-microhei        a small font for the Chinese titles in the bibliography
 #   latexmk                   runs LaTeX and makeindex as often as the book needs
 #   poppler-utils             pdftotext and pdfinfo, for the PDF's test
 #   chromium                  draws the interactive figures as static images (through Kaleido)
@@ -11,7 +12,7 @@
 # stubs), xindy (makeindex is used), tex-gyre (only for pdflatex's default fonts).
 # Exit status 0 when everything is there (installed now or before), 1 when it cannot be installed.
 set -euo pipefail
-PACKAGES=(texlive-xetex texlive-fonts-recommended fonts-freefont-otf latexmk poppler-utils chromium)
+PACKAGES=(texlive-xetex texlive-fonts-recommended fonts-freefont-otf fonts-wqy-microhei latexmk poppler-utils chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
