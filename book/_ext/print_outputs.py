@@ -137,8 +137,11 @@ class _HtmlText(HTMLParser):
 def _static_spec(spec: dict) -> dict:
     """The figure's first state, without the controls that only work in a browser."""
     layout = dict(spec.get("layout", {}))
-    for key in ("sliders", "updatemenus"):
-        layout.pop(key, None)
+    controls = [layout.pop(key, None) for key in ("sliders", "updatemenus")]
+    margin = dict(layout.get("margin") or {})
+    if any(controls) and (margin.get("b") or 0) > 80:     # the room the slider took: give it back
+        layout["height"] = int(layout.get("height") or 450) - (int(margin["b"]) - 80)
+        layout["margin"] = {**margin, "b": 80}
     return {"data": spec.get("data", []), "layout": layout}
 
 
