@@ -25,3 +25,24 @@ def show_error_or(result: w.HTML, compute, render) -> None:
         message(result, f"Check the inputs: {err}", ok=False)
         return
     message(result, render(value), ok=True)
+
+
+def form(inputs: dict, compute, render, width: str = "110px") -> w.VBox:
+    """A live form: on every change, ``render(compute(**values))`` or the error in one line.
+
+    ``inputs`` maps ``compute``'s parameter names to widgets. The box exposes ``.inputs`` and
+    ``.result`` so that tests can drive it as a reader would.
+    """
+    for field in inputs.values():
+        field.style.description_width = width
+    result = w.HTML()
+
+    def update(_=None):
+        show_error_or(result, lambda: compute(**{k: f.value for k, f in inputs.items()}), render)
+
+    for field in inputs.values():
+        field.observe(update, names="value")
+    update()
+    box = w.VBox([*inputs.values(), result])
+    box.inputs, box.result = inputs, result
+    return box

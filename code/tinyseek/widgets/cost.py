@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .. import cost, units
-from . import show_error_or
+from . import form
 
 
 def cost_calculator() -> w.VBox:
@@ -20,18 +20,6 @@ def cost_calculator() -> w.VBox:
         "usd_per_gpu_hour": w.FloatText(value=run.usd_per_gpu_hour, description="$ / GPU-hour"),
         "run_share": w.FloatText(value=1.0, description="run's share"),
     }
-    for field in inputs.values():
-        field.style.description_width = "110px"
-    result = w.HTML()
-
-    def update(_=None):
-        show_error_or(result, lambda: cost.rental_cost(**{k: f.value for k, f in inputs.items()}),
-                      lambda total: f"Implied spend: {units.usd(total)} "
-                                    f"(the V3 report's Table 1: {units.usd(run.cost)})")
-
-    for field in inputs.values():
-        field.observe(update, names="value")
-    update()
-    box = w.VBox([*inputs.values(), result])
-    box.inputs, box.result = inputs, result
-    return box
+    return form(inputs, cost.rental_cost,
+                lambda total: f"Implied spend: {units.usd(total)} "
+                              f"(the V3 report's Table 1: {units.usd(run.cost)})")

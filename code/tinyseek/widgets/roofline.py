@@ -6,7 +6,7 @@ import ipywidgets as w
 
 from .. import chips
 from .. import roofline as rl
-from . import show_error_or
+from . import form
 
 
 def roofline_calculator(chip: str = "H800", precision: str = "fp8",
@@ -21,14 +21,10 @@ def roofline_calculator(chip: str = "H800", precision: str = "fp8",
                                 description="precision"),
         "intensity": w.FloatText(value=intensity, description="FLOP / byte"),
     }
-    for field in inputs.values():
-        field.style.description_width = "110px"
-    result = w.HTML()
-
-    def compute():
-        c, p, i = chips.get(inputs["chip"].value), inputs["precision"].value, inputs["intensity"].value
-        return (rl.attainable_tflops(c, p, i), rl.ridge_point(c, p), rl.peak_tflops(c, p),
-                rl.is_memory_bound(c, p, i))
+    def compute(chip, precision, intensity):
+        c = chips.get(chip)
+        return (rl.attainable_tflops(c, precision, intensity), rl.ridge_point(c, precision),
+                rl.peak_tflops(c, precision), rl.is_memory_bound(c, precision, intensity))
 
     def render(v):
         got, ridge, peak, memory_bound = v
@@ -36,15 +32,7 @@ def roofline_calculator(chip: str = "H800", precision: str = "fp8",
         return (f"Attainable: {got:,.0f} of {peak:,.0f} TFLOPS ({got / peak:.0%} of peak), "
                 f"limited by {limit}. Ridge point: {ridge:,.0f} FLOP per byte.")
 
-    def update(_=None):
-        show_error_or(result, compute, render)
-
-    for field in inputs.values():
-        field.observe(update, names="value")
-    update()
-    box = w.VBox([*inputs.values(), result])
-    box.inputs, box.result = inputs, result
-    return box
+    return form(inputs, compute, render)
 
 
 def all_to_all_calculator(megabytes_per_gpu: float = 100.0, n_gpus: int = 8) -> w.VBox:
@@ -56,27 +44,15 @@ def all_to_all_calculator(megabytes_per_gpu: float = 100.0, n_gpus: int = 8) -> 
         "gbs": w.FloatText(value=rl.Link.from_chip(chips.get("H800")).gbs,
                            description="GB/s one way"),
     }
-    for field in inputs.values():
-        field.style.description_width = "110px"
-    result = w.HTML()
     h100, h800 = rl.Link.from_chip(chips.get("H100")), rl.Link.from_chip(chips.get("H800"))
 
-    def compute():
-        n_bytes = inputs["megabytes_per_gpu"].value * 1e6
-        n = inputs["n_gpus"].value
-        mine = rl.all_to_all_time(n_bytes, n, rl.Link("yours", inputs["gbs"].value))
-        return mine, rl.all_to_all_time(n_bytes, n, h100), rl.all_to_all_time(n_bytes, n, h800)
+    def compute(megabytes_per_gpu, n_gpus, gbs):
+        n_bytes = megabytes_per_gpu * 1e6
+        return (rl.all_to_all_time(n_bytes, n_gpus, rl.Link("yours", gbs)),
+                rl.all_to_all_time(n_bytes, n_gpus, h100), rl.all_to_all_time(n_bytes, n_gpus, h800))
 
     def render(t):
         return (f"All-to-all: {t[0] * 1e3:,.3f} ms on your link "
                 f"(H100 NVLink {t[1] * 1e3:,.3f} ms, H800 NVLink {t[2] * 1e3:,.3f} ms).")
 
-    def update(_=None):
-        show_error_or(result, compute, render)
-
-    for field in inputs.values():
-        field.observe(update, names="value")
-    update()
-    box = w.VBox([*inputs.values(), result])
-    box.inputs, box.result = inputs, result
-    return box
+    return form(inputs, compute, render)
