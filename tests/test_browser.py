@@ -117,7 +117,10 @@ def test_page_in_dark_mode_at_phone_width(chromium, base, path):
             problems.append(f"dark mode but a light page background: {background}")
         wide = page.evaluate("""() => [document.documentElement.scrollWidth, innerWidth,
             [...document.querySelectorAll('figure.tinyseek-plot, .jupyter-widgets, img')]
-              .filter(e => e.getBoundingClientRect().right > innerWidth + 1).map(e => e.outerHTML.slice(0, 80))]""")
+              .filter(e => e.getBoundingClientRect().right > innerWidth + 1).map(e => e.outerHTML.slice(0, 80))
+              .concat([...document.querySelectorAll('figure.tinyseek-plot')]
+                .filter(f => f.querySelector('.main-svg')?.getBoundingClientRect().width > f.clientWidth + 1)
+                .map(f => 'a figure drawn wider than its column: ' + f.getAttribute('aria-label')))]""")
         if wide[0] > wide[1] + 1:
             problems.append(f"the page scrolls sideways at {wide[1]} px: {wide[0]} px wide")
         problems += [f"wider than the phone: {e}" for e in wide[2]]

@@ -52,7 +52,11 @@ def figure_html(fig: go.Figure, alt: str) -> str:
 <div id="{div_id}" style="height:{height}px"></div></figure>
 <script>(function () {{
   var spec = {spec};
-  function draw() {{ Plotly.newPlot("{div_id}", spec.data, spec.layout, {config}); }}
+  function draw() {{
+    var el = document.getElementById("{div_id}"), layout = Object.assign({{}}, spec.layout);
+    if (layout.width > el.clientWidth) {{ delete layout.width; }}  // a phone: fit the column
+    Plotly.newPlot(el, spec.data, layout, {config});
+  }}
   if (window.Plotly) {{ draw(); }} else {{
     var s = document.createElement("script"); s.src = "{cdn}"; s.onload = draw;
     document.head.appendChild(s);
