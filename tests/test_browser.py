@@ -281,3 +281,22 @@ def test_site_images_are_sized_for_the_web(site):
              if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".webp"} and "_static" not in p.parts
              and p.stat().st_size > 300_000]
     assert not heavy, "images over 300 kB (line art should be SVG):\n" + "\n".join(heavy)
+
+
+def test_student_site_loads_offline_and_clean(chromium):
+    """The student build (`make student`) serves the same scripts: every page loads cleanly too."""
+    student = SITE.parent / "student" / "_build" / "html"
+    if not (student / "index.html").exists():
+        pytest.fail("the student site is missing: `make test` builds it first (or `make student`)")
+    problems = []
+    with browser.serve(student) as base:
+        for path in browser.pages(student):
+            context, page, load = browser.open_page(chromium, base, path)
+            problems += [f"{path}: {p}" for p in load.console_errors + load.failed]
+            problems += [f"{path}: request off localhost: {u}" for u in load.offsite]
+            if "application/vnd.jupyter.widget-view+json" in (student / path).read_text(encoding="utf-8"):
+                notes = page.eval_on_selector_all(".tinyseek-widget-note a", "els => els.map(a => a.href)")
+                if not any("where-to-run" in h for h in notes):
+                    problems.append(f"{path}: a widget note without a link to where it runs live")
+            context.close()
+    assert not problems, "\n".join(problems)
