@@ -28,7 +28,7 @@ AXE = SITE.parent / "npm" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 PAGES = browser.pages(SITE) if (SITE / "index.html").exists() else ["index.html"]
 CHAPTERS = [p for p in PAGES if re.match(r"book/\d\d-", p)]
-LOADS: list[browser.Load] = []
+LOADS: list[browser.Load] = []   # printed at the end of the run (conftest.py)
 GENERIC_ALT = {"image", "img", "figure", "fig", "plot", "chart", "graph", "picture", "photo", "png",
                "svg", "output", "untitled"}
 
@@ -49,14 +49,9 @@ def base(site):
 
 
 @pytest.fixture(scope="module")
-def chromium(request):
+def chromium():
     with browser.chromium() as b:
         yield b
-    if LOADS:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        reporter.write_line("\nEvery page of the site, cold, on localhost (largest first):")
-        for line in browser.table(LOADS).splitlines():
-            reporter.write_line(line)
 
 
 def _shot(page, name: str) -> str:
