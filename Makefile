@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 JB     := $(BIN)/jupyter-book
 export PYTHONHASHSEED := 0
 
-.PHONY: book serve test exercises bench clean student autograder pdf pdf-deps
+.PHONY: book serve test exercises bench clean student autograder pdf pdf-deps vendor browser-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,17 @@ _build/.code-stamp: $(CODE)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
+## vendor: the site's own copies of its JavaScript (MathJax, require.js, the widgets' HTML manager,
+## plotly.js) and axe-core for the tests, pinned, from npm and the plotly wheel (tools/vendor.py)
+vendor: $(STAMP) browser-deps
+	$(BIN)/python tools/vendor.py
+
+## browser-deps: npm and Debian's chromium (installed with apt-get when missing)
+browser-deps:
+	@bash tools/browser-deps.sh
+
 ## book: execute every chapter and build the HTML site into _build/html (strict: any warning fails)
-book: $(STAMP) _build/.code-stamp
+book: $(STAMP) _build/.code-stamp vendor
 	$(JB) build . --warningiserror --nitpick --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
 
@@ -32,9 +41,10 @@ book: $(STAMP) _build/.code-stamp
 serve:
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
-## test: unit tests, the strict build, built-site checks, nbval on every notebook, the student
-## build (no solution may leak), otter grading, and the PDF (skipped, saying why, only where TeX
-## cannot be installed)
+## test: unit tests, the strict build, built-site checks, the site in a real browser (Playwright
+## driving chromium: tests/test_browser.py), nbval on every notebook, the student build (no
+## solution may leak), otter grading, and the PDF (skipped, saying why, only where TeX cannot be
+## installed)
 test: book student
 	@$(MAKE) --no-print-directory pdf || echo "make pdf failed; tests/test_instructor.py reports why"
 	$(BIN)/python -m pytest -p no:cacheprovider tests book exercises --nbval-lax
@@ -45,7 +55,7 @@ exercises: $(STAMP)
 
 ## student: the site without solutions (pages, search, downloads), into _build/student/_build/html;
 ## reuses the notebooks make book executed
-student: $(STAMP) _build/.code-stamp
+student: $(STAMP) _build/.code-stamp vendor
 	$(BIN)/python tools/builds.py student
 
 ## autograder: an otter autograder bundle per exercise notebook, in exercises/dist/NN-slug/
@@ -59,8 +69,9 @@ pdf: $(STAMP) _build/.code-stamp pdf-deps
 pdf-deps:
 	@bash tools/pdf-deps.sh
 
-## bench: time the clean build, the cached rebuild, each notebook, then every benchmarks/bench_*.py
-bench: $(STAMP)
+## bench: time the clean build, the cached rebuild, each notebook, every benchmarks/bench_*.py,
+## then every page of the site in the browser (bytes and load time, largest first)
+bench: $(STAMP) vendor browser-deps
 	$(BIN)/python benchmarks/run.py
 
 clean:

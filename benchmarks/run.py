@@ -1,5 +1,6 @@
 """`make bench`: time the clean build, the cached rebuild and every notebook, then run each
-benchmarks/bench_*.py. Prints tables with the budgets of shared/design/BOOK.md beside the times.
+benchmarks/bench_*.py (bench_site.py: every page of the site in chromium, bytes and load time,
+largest first). Prints tables with the budgets of shared/design/BOOK.md beside the times.
 
 Budgets: each notebook < 60 s on 2 CPU cores; clean build < 5 min; cached rebuild < 30 s.
 """

@@ -33,3 +33,14 @@ def site() -> Path:
     if not (SITE / "index.html").exists():
         pytest.fail("the built site is missing: `make test` builds it first (or run `make book`)")
     return SITE
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The browser test's table: bytes and load time of every page (tests/test_browser.py)."""
+    module = sys.modules.get("test_browser")
+    if module is not None and module.LOADS:
+        import browser  # tools/browser.py
+
+        terminalreporter.write_sep("=", "every page of the site, cold, on localhost (largest first)")
+        for line in browser.table(module.LOADS).splitlines():
+            terminalreporter.write_line(line)

@@ -45,13 +45,18 @@ def figure_html(fig: go.Figure, alt: str) -> str:
     div_id = "fig-" + hashlib.sha1(fig.to_json().encode()).hexdigest()[:12]  # stable across builds
     spec = fig.to_json()
     cdn = f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
-    config = json.dumps({"responsive": True, "displaylogo": False})
+    # No mode bar: it covered the titles, and its buttons (zoom, download) are not the lesson.
+    config = json.dumps({"responsive": True, "displayModeBar": False})
     height = fig.layout.height or 450
-    return f"""<figure class="tinyseek-plot" role="img" aria-label="{html.escape(alt)}">
+    return f"""<figure class="tinyseek-plot" aria-label="{html.escape(alt)}">
 <div id="{div_id}" style="height:{height}px"></div></figure>
 <script>(function () {{
   var spec = {spec};
-  function draw() {{ Plotly.newPlot("{div_id}", spec.data, spec.layout, {config}); }}
+  function draw() {{
+    var el = document.getElementById("{div_id}"), layout = Object.assign({{}}, spec.layout);
+    if (layout.width > el.clientWidth) {{ delete layout.width; }}  // a phone: fit the column
+    Plotly.newPlot(el, spec.data, layout, {config});
+  }}
   if (window.Plotly) {{ draw(); }} else {{
     var s = document.createElement("script"); s.src = "{cdn}"; s.onload = draw;
     document.head.appendChild(s);

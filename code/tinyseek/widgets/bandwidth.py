@@ -12,6 +12,7 @@ import ipywidgets as w
 
 from .. import mla, pipeline
 from ..plots import bandwidth as plots
+from ..plots import figure_html
 from . import message, show_error_or
 
 _SHAPE_FIELDS = ("n_layers", "n_heads", "head_dim", "n_kv_heads", "kv_rank", "rope_dim")
@@ -132,8 +133,10 @@ def pipeline_explorer() -> w.VBox:
             return
         show_error_or(result, lambda: run, render)
         fig = plots.timeline_figure([run])
+        # the book's figure fragment: on the static site it draws with the site's own plotly.js
+        alt = f"Timeline of the {run.name} schedule on {run.stages} pipeline ranks"
         bundle = {"application/vnd.plotly.v1+json": json.loads(fig.to_json()),
-                  "text/html": fig.to_html(full_html=False, include_plotlyjs="cdn")}
+                  "text/html": figure_html(fig, alt)}
         figure.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 
     for field in inputs.values():

@@ -1,0 +1,136 @@
+"""`make vendor`: the JavaScript the site serves itself, from the package registries, pinned.
+
+    python tools/vendor.py          # fills book/_static/vendor/ (the site) and _build/npm/ (tests)
+
+The built site makes no request to another host, so a copy of ``_build/html`` works offline:
+
+- from npm (``npm pack``, each tarball checked against the sha512 pinned below, as a lock file
+  would): require.js, the ipywidgets HTML manager (renders a widget's saved state without a
+  kernel), MathJax 3 (the version Sphinx 7 configures), and axe-core for the browser tests;
+  and plotly.js's "cartesian" bundle (2-D traces: scatter, bar, heatmap, histogram, box, contour,
+  ...; 1.5 MB where the full bundle in the plotly wheel is 4.6 MB), of the same version as the
+  pinned ``plotly`` wheel (checked), which the figures were made with.
+
+Sphinx copies ``book/_static/vendor/`` into ``_build/html/_static/vendor/``;
+``book/_ext/offline_assets.py`` points the pages at it. Nothing is fetched when the pins match
+what is already there.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE_VENDOR = ROOT / "book" / "_static" / "vendor"   # served by the site
+TEST_VENDOR = ROOT / "_build" / "npm"                 # used by tests only (axe-core)
+TARBALLS = TEST_VENDOR / "tarballs"
+
+# name@version -> (npm's sha512 integrity, destination, {path in the package: path under it}).
+# A path ending in "/" copies that folder. Upgrading: change the version, run `npm view
+# NAME@VERSION dist.integrity`, paste the new integrity here.
+PINS = {
+    "requirejs@2.3.8": (
+        "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
+        SITE_VENDOR, {"require.js": "require.js"}),
+    # embed-amd.js and the Font Awesome files its CSS refers to (relative to the script)
+    "@jupyter-widgets/html-manager@1.0.15": (
+        "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
+        SITE_VENDOR / "html-manager", {"dist/": ""}),
+    # the combined TeX+MathML component and what it loads on demand (fonts, TeX extensions, the
+    # accessibility menu's components and speech rules); not the other combined components
+    "mathjax@3.2.2": (
+        "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
+        SITE_VENDOR / "mathjax", {"es5/tex-mml-chtml.js": "tex-mml-chtml.js", "es5/a11y/": "a11y",
+                                  "es5/adaptors/": "adaptors", "es5/input/": "input",
+                                  "es5/output/chtml/": "output/chtml", "es5/sre/": "sre",
+                                  "es5/ui/": "ui"}),
+    # the version must be the plotly wheel's plotly.js (main() checks): upgrade the two together
+    "plotly.js-cartesian-dist-min@4.1.1": (
+        "sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==",
+        SITE_VENDOR, {"plotly-cartesian.min.js": "plotly-cartesian.min.js"}),
+    "axe-core@4.11.1": (
+        "sha512-BASOg+YwO2C+346x3LZOeoovTIoTrRqEsqMa6fmfAV0P+U9mFr9NsyOEpiYvFjbc64NMrSswhV50WdXzdb/Z5A==",
+        TEST_VENDOR, {"axe.min.js": "axe.min.js"}),
+}
+SKIP_SUFFIXES = (".map", ".LICENSE.txt")   # source maps and licence banners are not served
+SKIP_FILES = {"embed.js", "libembed-amd.js"}   # the html-manager's other two bundles
+
+
+def integrity(path: Path) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
+
+
+def fetch(spec: str, expected: str) -> Path:
+    """The package's tarball from the npm registry (cached), checked against ``expected``."""
+    TARBALLS.mkdir(parents=True, exist_ok=True)
+    name, version = spec.rsplit("@", 1)
+    tarball = TARBALLS / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+    if not tarball.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            sys.exit("make vendor: needs npm (Debian package `npm`); `make vendor` installs it")
+        subprocess.run([npm, "pack", spec, "--pack-destination", str(TARBALLS), "--silent"],
+                       check=True, stdout=subprocess.DEVNULL)
+    if integrity(tarball) != expected:
+        tarball.unlink()
+        sys.exit(f"make vendor: {spec} from the registry does not match its pinned sha512")
+    return tarball
+
+
+def extract(tarball: Path, dest: Path, paths: dict[str, str]) -> int:
+    count = 0
+    with tarfile.open(tarball) as tar:
+        for member in tar.getmembers():
+            if not member.isfile() or not member.name.startswith("package/"):
+                continue
+            inner = member.name[len("package/"):]
+            for src, dst in paths.items():
+                if src.endswith("/") and inner.startswith(src):
+                    rel = inner[len(src):]
+                    if rel.endswith(SKIP_SUFFIXES) or rel in SKIP_FILES:
+                        continue
+                    target = dest / dst / rel
+                elif inner == src:
+                    target = dest / dst
+                else:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(tar.extractfile(member).read())
+                count += 1
+    return count
+
+
+def check_plotly_version() -> None:
+    from plotly.offline import get_plotlyjs_version
+
+    wheel = get_plotlyjs_version()
+    pinned = next(spec.rsplit("@", 1)[1] for spec in PINS if spec.startswith("plotly.js-"))
+    if wheel != pinned:
+        sys.exit(f"make vendor: the plotly wheel draws with plotly.js {wheel}, the site would "
+                 f"serve {pinned}: pin plotly.js-cartesian-dist-min@{wheel} in tools/vendor.py")
+
+
+def main() -> int:
+    check_plotly_version()
+    stamp_text = json.dumps({spec: pin[0] for spec, pin in PINS.items()}, indent=1)
+    stamps = [dest / ".vendor-stamp" for dest in (SITE_VENDOR, TEST_VENDOR)]
+    if all(s.exists() and s.read_text() == stamp_text for s in stamps):
+        return 0
+    shutil.rmtree(SITE_VENDOR, ignore_errors=True)
+    for spec, (expected, dest, paths) in PINS.items():
+        n = extract(fetch(spec, expected), dest, paths)
+        print(f"make vendor: {spec}: {n} files into {dest.relative_to(ROOT)}")
+    for stamp in stamps:
+        stamp.write_text(stamp_text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
