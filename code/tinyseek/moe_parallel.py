@@ -13,7 +13,7 @@ r E/P ... (r+1) E/P - 1. A forward pass on a rank's own tokens then
 4. **combine**: sends the results back to the tokens' ranks in a second all-to-all, where the
    gates weight them and the shared experts are added.
 
-The exchange is differentiable (``torch.distributed.nn``), so the backward pass runs the same two
+The exchange is differentiable (a small autograd function), so the backward pass runs the same two
 all-to-alls in reverse. :func:`run` spawns the processes and collects what each rank computed, so
 a test or a chapter can compare it with the single-process :class:`tinyseek.moe.MoELayer`.
 """
@@ -28,13 +28,29 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 import torch.multiprocessing as mp
 from torch import nn
 
 from . import moe, validate
 
 MAX_RANKS = 8
+
+
+class _AllToAll(torch.autograd.Function):
+    """A differentiable all-to-all: the gradient of "send ``send[r]`` rows to rank r" is the
+    all-to-all back, with the split sizes swapped."""
+
+    @staticmethod
+    def forward(ctx, rows, send, recv):
+        ctx.send, ctx.recv = send, recv
+        out = rows.new_empty(sum(recv), *rows.shape[1:])
+        dist.all_to_all_single(out, rows.contiguous(), output_split_sizes=recv,
+                               input_split_sizes=send)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _AllToAll.apply(grad.contiguous(), ctx.recv, ctx.send), None, None
 
 
 class ExpertParallelMoE(nn.Module):
@@ -76,8 +92,7 @@ class ExpertParallelMoE(nn.Module):
 
     def _exchange(self, rows: torch.Tensor, send: list[int], recv: list[int], step: str):
         """All-to-all of ``rows``: ``send[r]`` rows go to rank r, ``recv[r]`` come from it."""
-        out = dist_fn.all_to_all_single(rows.new_empty(sum(recv), rows.shape[1]), rows,
-                                        output_split_sizes=recv, input_split_sizes=send)
+        out = _AllToAll.apply(rows, send, recv)
         remote = sum(n for r, n in enumerate(send) if r != self.rank)
         self.bytes_sent[step] += remote * rows.shape[1] * rows.element_size()
         return out
