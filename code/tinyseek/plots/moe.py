@@ -1,0 +1,149 @@
+"""Chapter 4's figures: V3's parameter breakdown, the tiny model's training curves, routing
+heat-maps, and two kernel-free explorers (routing per character; the loss-free bias rule).
+
+The explorers precompute every slider state with the tested functions of ``tinyseek.moe`` and
+``tinyseek.moe_lm``; the page only switches between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .. import moe, moe_lm, validate
+
+BALANCE_COLOURS = {"none": "#d62728", "aux_loss": "#ff7f0e", "bias": "#2ca02c", "dense": "#1f77b4"}
+
+
+def parameter_breakdown_figure(count: moe.ParamCount) -> go.Figure:
+    """Total and activated parameters (billions) by component, as grouped horizontal bars."""
+    parts = count.breakdown()
+    names = list(parts)
+    fig = go.Figure()
+    for i, (label, colour) in enumerate((("total", "#9ecae1"), ("activated per token", "#08519c"))):
+        values = [parts[n][i] / 1e9 for n in names]
+        fig.add_bar(y=names, x=values, orientation="h", name=label, marker_color=colour,
+                    hovertemplate="%{y}: %{x:,.2f}B<extra>" + label + "</extra>")
+    fig.update_layout(template="plotly_white", height=380, barmode="group",
+                      xaxis=dict(title="parameters (billions)", type="log"),
+                      yaxis=dict(autorange="reversed"), legend=dict(orientation="h", y=-0.2),
+                      margin=dict(l=120, r=20, t=30, b=40))
+    return fig
+
+
+def smooth(values: Sequence[float], window: int = 20) -> np.ndarray:
+    """Trailing moving average (the first points average what there is so far)."""
+    validate.integer("window", window, low=1)
+    v = np.asarray(values, dtype=float)
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    idx = np.arange(1, len(v) + 1)
+    lo = np.maximum(0, idx - window)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def curves_figure(curves: dict[str, Sequence[float]], y_title: str, window: int = 20,
+                  reference: float | None = None) -> go.Figure:
+    """One smoothed line per run against the training step; ``reference`` a dashed level."""
+    fig = go.Figure()
+    for name, values in curves.items():
+        key = next((k for k in BALANCE_COLOURS if k in name), None)
+        fig.add_scatter(y=smooth(values, window), mode="lines", name=name,
+                        line=dict(color=BALANCE_COLOURS.get(key)),
+                        hovertemplate="step %{x}: %{y:.3f}<extra>" + name + "</extra>")
+    if reference is not None:
+        fig.add_hline(y=reference, line=dict(dash="dash", color="grey"))
+    fig.update_layout(template="plotly_white", height=380, xaxis=dict(title="training step"),
+                      yaxis=dict(title=y_title), legend=dict(orientation="h", y=-0.25),
+                      margin=dict(l=60, r=20, t=30, b=40))
+    return fig
+
+
+def routing_heatmap_figure(shares: dict[str, np.ndarray]) -> go.Figure:
+    """Domain × expert heat-maps, one panel per model (rows: the share of a domain's choices)."""
+    fig = make_subplots(rows=1, cols=len(shares), subplot_titles=list(shares),
+                        horizontal_spacing=0.08)
+    for i, share in enumerate(shares.values(), start=1):
+        share = np.asarray(share)
+        fig.add_heatmap(z=100 * share, x=[f"E{e}" for e in range(share.shape[1])],
+                        y=list(moe_lm.DOMAINS), coloraxis="coloraxis", row=1, col=i,
+                        hovertemplate="%{y} → %{x}: %{z:.1f}% of its choices<extra></extra>")
+        fig.update_yaxes(autorange="reversed", row=1, col=i, showticklabels=(i == 1))
+    fig.update_layout(template="plotly_white", height=330,
+                      coloraxis=dict(colorscale="Blues", colorbar=dict(title="%")),
+                      margin=dict(l=90, r=20, t=40, b=40))
+    return fig
+
+
+def _gate_matrix(model: moe_lm.TinyLM, text: str, layer: int):
+    chars, experts, gates = moe_lm.token_routing(model, text, layer)
+    z = np.zeros((len(chars), model.config.n_routed))
+    np.put_along_axis(z, experts, gates, axis=1)
+    return chars, z
+
+
+def routing_explorer_figure(model: moe_lm.TinyLM, samples: dict[str, str], layer: int = -1) -> go.Figure:
+    """Per character of a sample text, the gate of each chosen expert (unchosen: blank); one
+    slider step per sample (e.g. one per domain). Every state computed when the figure is built."""
+    if not samples:
+        raise ValueError("samples must map at least one name to a text")
+    states = {name: _gate_matrix(model, text, layer) for name, text in samples.items()}
+    experts = [f"E{e}" for e in range(model.config.n_routed)]
+
+    def trace_args(chars, z):
+        shown = np.where(z > 0, z, np.nan)
+        return dict(z=shown.T, x=[f"{i}:{c!r}" for i, c in enumerate(chars)], y=experts)
+
+    first = next(iter(states.values()))
+    fig = go.Figure(go.Heatmap(**trace_args(*first), colorscale="Viridis",
+                               colorbar=dict(title="gate"), zmin=0,
+                               hovertemplate="character %{x} → %{y}, gate %{z:.2f}<extra></extra>"))
+    steps = []
+    for name, (chars, z) in states.items():
+        args = trace_args(chars, z)
+        steps.append(dict(method="update", label=name,
+                          args=[{"z": [args["z"]], "x": [args["x"]]},
+                                {"title.text": f"{name}: which experts each character goes to"}]))
+    fig.update_layout(title=dict(text=f"{next(iter(states))}: which experts each character goes to"),
+                      template="plotly_white", height=420,
+                      xaxis=dict(title="position: character", tickangle=-60),
+                      yaxis=dict(title="routed expert", autorange="reversed"),
+                      sliders=[dict(active=0, steps=steps, pad=dict(t=70),
+                                    currentvalue=dict(prefix="sample: "))],
+                      margin=dict(l=60, r=20, t=50, b=60))
+    return fig
+
+
+def balance_simulator_figure(gammas: Sequence[float] = (0.0, 1e-3, 3e-3, 1e-2, 3e-2),
+                             shapes: Sequence[tuple[int, int]] = ((16, 2), (64, 6), (256, 8)),
+                             steps: int = 200, tokens: int = 256, skew: float = 1.0,
+                             seed: int = 0) -> go.Figure:
+    """Max/mean expert load against step under the bias rule, one line per γ; one slider step per
+    (experts, top-k). Every line is a :func:`tinyseek.moe.simulate_bias_balancing` run."""
+    if not gammas or not shapes:
+        raise ValueError("gammas and shapes must each list at least one value")
+    runs = {(e, k): [moe.simulate_bias_balancing(e, k, g, steps, tokens, skew, seed) for g in gammas]
+            for e, k in shapes}
+    palette = ["#d62728", "#ff7f0e", "#bcbd22", "#2ca02c", "#1f77b4", "#9467bd"]
+    fig = go.Figure()
+    first = runs[tuple(shapes[0])]
+    for i, (g, run) in enumerate(zip(gammas, first)):
+        name = f"γ = {g:g}" + (" (no balancing)" if g == 0 else "")
+        fig.add_scatter(y=run.max_over_mean, mode="lines", name=name,
+                        line=dict(color=palette[i % len(palette)]),
+                        hovertemplate="step %{x}: max/mean %{y:.2f}<extra>" + name + "</extra>")
+    fig.add_hline(y=1, line=dict(dash="dot", color="grey"))
+    top = max(float(r.max_over_mean.max()) for rs in runs.values() for r in rs)
+    slider_steps = [dict(method="update", label=f"{e} experts, top-{k}",
+                         args=[{"y": [r.max_over_mean for r in runs[(e, k)]]}, {}, list(range(len(gammas)))])
+                    for e, k in shapes]
+    fig.update_layout(template="plotly_white", height=460,
+                      xaxis=dict(title="step (a batch of tokens each)"),
+                      yaxis=dict(title="busiest expert's load / mean load", range=[0.9, top * 1.05]),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      sliders=[dict(active=0, steps=slider_steps, pad=dict(t=50),
+                                    currentvalue=dict(prefix="router: "))],
+                      margin=dict(l=60, r=20, t=60, b=40))
+    return fig
