@@ -69,9 +69,10 @@ def grpo_loss(logp_new, logp_old, logp_ref, advantages, mask, clip_eps: float = 
     """The negated GRPO objective, to minimise, and its statistics.
 
     Log-probabilities and ``mask`` have shape (N, T), ``advantages`` (N,). Gradients flow only
-    through ``logp_new``: the old and reference log-probabilities are constants. ``clip_eps`` and
-    ``beta`` default to the values in the issue this module answers (0.2 is a common PPO default,
-    0.04 DeepSeekMath's KL coefficient); R1 used other values (see the chapter).
+    through ``logp_new``: the old and reference log-probabilities are constants. ``beta`` defaults
+    to DeepSeekMath's KL coefficient, 0.04; DeepSeekMath does not state its clip, and
+    ``clip_eps=0.2`` is a common PPO default chosen by this book. R1 used beta = 0.001 and, in its
+    first RL stage, a clip of 10 (``reasoning.yaml``).
     """
     new = logp_new if isinstance(logp_new, torch.Tensor) else _tensor("logp_new", logp_new)
     old = _tensor("logp_old", logp_old).detach()
