@@ -1,0 +1,69 @@
+"""Chapter 6's kernel-free figures: the group-advantage explorer and the replay of a GRPO run."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+from .. import validate
+from ..grpo import GrpoHistory, group_advantages
+
+
+def advantage_explorer_figure(group_size: int = 8) -> go.Figure:
+    """Advantages of a group of ``group_size`` completions with k correct (reward 1) and the rest
+    wrong (reward 0), one slider step per k; green bars are pushed up, red pushed down."""
+    validate.integer("group_size", group_size, low=2, high=64)
+
+    def bars(k):
+        rewards = [1.0] * k + [0.0] * (group_size - k)
+        adv = group_advantages([rewards])[0].tolist()
+        colours = ["#2ca02c" if a > 0 else "#d62728" if a < 0 else "#7f7f7f" for a in adv]
+        return adv, colours
+
+    adv, colours = bars(1)
+    fig = go.Figure(go.Bar(x=[f"#{i + 1}" for i in range(group_size)], y=adv, marker_color=colours,
+                           hovertemplate="completion %{x}<br>advantage %{y:.2f}<extra></extra>"))
+    steps = []
+    for k in range(group_size + 1):
+        a, c = bars(k)
+        steps.append(dict(method="update", label=str(k),
+                          args=[{"y": [a], "marker.color": [c]},
+                                {"title.text": f"{k} of {group_size} correct"}]))
+    fig.update_layout(title=f"1 of {group_size} correct", template="plotly_white", height=420,
+                      xaxis_title="completion (correct ones first)",
+                      yaxis=dict(title="advantage (group-normalised reward)", range=[-3, 3]),
+                      sliders=[dict(active=1, steps=steps, pad=dict(t=50),
+                                    currentvalue=dict(prefix="correct completions: "))],
+                      margin=dict(l=60, r=20, t=60, b=40))
+    return fig
+
+
+def replay_figure(history: GrpoHistory) -> go.Figure:
+    """Held-out accuracy and mean completion length of a run, with a slider over the evaluations
+    that moves a marker and shows the greedy completions of the first held-out prompts."""
+    if not isinstance(history, GrpoHistory) or not history.eval_step:
+        raise ValueError("history must be a GrpoHistory with at least one evaluation")
+    fig = go.Figure()
+    fig.add_scatter(x=history.eval_step, y=[a * 100 for a in history.accuracy], name="held-out accuracy (%)",
+                    mode="lines+markers")
+    fig.add_scatter(x=history.step, y=history.length, name="completion length (tokens)", yaxis="y2",
+                    mode="lines")
+    fig.add_scatter(x=[history.eval_step[0]], y=[history.accuracy[0] * 100], mode="markers",
+                    marker=dict(size=14, color="#d62728"), name="shown step")
+
+    def title(i):
+        shown = "<br>".join(html.escape(s) for s in history.samples[i][:3])
+        return f"step {history.eval_step[i]}: {history.accuracy[i]:.0%} held-out<br><sup>{shown}</sup>"
+
+    steps = [dict(method="update", label=str(s),
+                  args=[{"x": [[s]], "y": [[history.accuracy[i] * 100]]}, {"title.text": title(i)}, [2]])
+             for i, s in enumerate(history.eval_step)]
+    fig.update_layout(title=title(0), template="plotly_white", height=520,
+                      xaxis_title="GRPO step", yaxis=dict(title="held-out accuracy (%)", range=[0, 102]),
+                      yaxis2=dict(title="tokens", overlaying="y", side="right", range=[0, 26]),
+                      legend=dict(x=0.02, y=0.02, bgcolor="rgba(255,255,255,0.8)"),
+                      sliders=[dict(active=0, steps=steps, pad=dict(t=50),
+                                    currentvalue=dict(prefix="step: "))],
+                      margin=dict(l=60, r=60, t=110, b=40))
+    return fig

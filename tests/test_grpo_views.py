@@ -1,0 +1,37 @@
+"""Chapter 6's views: the advantage explorer (widget and figure) and the replay figure."""
+
+import pytest
+
+from tinyseek import grpo
+from tinyseek.plots.grpo import advantage_explorer_figure, replay_figure
+from tinyseek.widgets.grpo import advantage_calculator
+
+
+def test_widget_by_hand_and_errors():
+    box = advantage_calculator("2, 0, 0, 0")
+    assert "+1.50 (up), -0.50 (down)" in box.result.value
+    box.inputs["rewards"].value = "1, 1, 1"
+    assert "+0.00 (untouched)" in box.result.value
+    box.inputs["rewards"].value = "1, x"
+    assert 'role="alert"' in box.result.value and "numbers separated by commas" in box.result.value
+    box.inputs["rewards"].value = "1"
+    assert "G ≥ 2" in box.result.value
+
+
+def test_explorer_states_are_function_values():
+    fig = advantage_explorer_figure(4)
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == 5
+    assert list(steps[1].args[0]["y"][0]) == grpo.group_advantages([[1.0, 0, 0, 0]])[0].tolist()
+    assert all(v == 0 for v in steps[0].args[0]["y"][0])
+    with pytest.raises(ValueError):
+        advantage_explorer_figure(1)
+
+
+def test_replay_figure():
+    h = grpo.GrpoHistory(step=[0, 1], reward=[1.0, 2.0], length=[5.0, 9.0], eval_step=[0, 2],
+                         accuracy=[0.5, 0.9], samples=[["<think>a"], ["b"]])
+    fig = replay_figure(h)
+    assert len(fig.layout.sliders[0].steps) == 2 and "&lt;think&gt;a" in fig.layout.title.text
+    with pytest.raises(ValueError):
+        replay_figure(grpo.GrpoHistory())
