@@ -24,6 +24,12 @@ def toc_files() -> list[str]:
     return files
 
 
+def shows_error(form, message: str) -> bool:
+    """A live form shows the function's message as an alert, never a traceback."""
+    shown = form.result.value
+    return 'role="alert"' in shown and message in shown and "Traceback" not in shown
+
+
 def notebooks() -> list[Path]:
     return sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "exercises").rglob("*.ipynb"))
 

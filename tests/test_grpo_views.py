@@ -5,6 +5,7 @@ import pytest
 from tinyseek import grpo
 from tinyseek.plots.grpo import advantage_explorer_figure, replay_figure
 from tinyseek.widgets.grpo import advantage_calculator
+from conftest import shows_error
 
 
 def test_widget_by_hand_and_errors():
@@ -13,7 +14,7 @@ def test_widget_by_hand_and_errors():
     box.inputs["rewards"].value = "1, 1, 1"
     assert "+0.00 (untouched)" in box.result.value
     box.inputs["rewards"].value = "1, x"
-    assert 'role="alert"' in box.result.value and "numbers separated by commas" in box.result.value
+    assert shows_error(box, "numbers separated by commas")
     box.inputs["rewards"].value = "1"
     assert "G ≥ 2" in box.result.value
 

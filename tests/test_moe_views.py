@@ -7,6 +7,7 @@ import torch
 from tinyseek import moe, moe_lm
 from tinyseek.plots import moe as mp
 from tinyseek.widgets.moe import balance_simulator, routing_explorer
+from conftest import shows_error
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_routing_explorer_shows_each_characters_experts_and_gates(model):
 def test_routing_explorer_shows_errors_not_tracebacks(model, field, bad, text):
     ex = routing_explorer(model)
     ex.inputs[field].value = bad
-    assert 'role="alert"' in ex.result.value and text in ex.result.value
+    assert shows_error(ex, text)
 
 
 def test_balance_simulator_reports_the_simulation():
@@ -45,7 +46,7 @@ def test_balance_simulator_reports_the_simulation():
     run = moe.simulate_bias_balancing(64, 6, 1e-3, 100, 512, 1.0)
     assert f"{run.max_over_mean[-10:].mean():.2f} with γ = 0.001" in sim.result.value
     sim.inputs["top_k"].value = 64
-    assert 'role="alert"' in sim.result.value and "top_k must be ≤ 63" in sim.result.value
+    assert shows_error(sim, "top_k must be ≤ 63")
     sim.inputs["top_k"].value = 6
     sim.inputs["gamma"].value = -1.0
     assert "gamma must be ≥ 0" in sim.result.value

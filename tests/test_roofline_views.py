@@ -6,6 +6,7 @@ from tinyseek import chips
 from tinyseek import roofline as rl
 from tinyseek.plots.roofline import all_to_all_figure, roofline_figure
 from tinyseek.widgets.roofline import all_to_all_calculator, roofline_calculator
+from conftest import shows_error
 
 
 def test_roofline_widget_by_hand():
@@ -20,7 +21,7 @@ def test_roofline_widget_by_hand():
 def test_roofline_widget_errors():
     box = roofline_calculator()
     box.inputs["chip"].value = chips.get("A100").name
-    assert 'role="alert"' in box.result.value and "has no fp8 figure" in box.result.value
+    assert shows_error(box, "has no fp8 figure")
     box.inputs["precision"].value = "bf16"
     box.inputs["intensity"].value = 0.0
     assert "intensity must be &gt; 0" in box.result.value

@@ -194,14 +194,20 @@ class TrainRun:
     seconds: float
 
 
-def evaluate(model: TinyLM, n_seqs: int = 64, seed: int = 12345) -> dict[str, float]:
-    """Mean next-character loss per domain on freshly generated text (never seen in training)."""
-    rng = np.random.default_rng(seed)
-    x, y, d = batch(n_seqs * len(DOMAINS), model.config.seq_len, rng)
+def _run_on_fresh_text(model: TinyLM, n_seqs: int, seed: int):
+    """``n_seqs`` sequences per domain of newly generated text, through ``model`` in eval mode
+    without gradients: (inputs, targets, domain per sequence, the model's output)."""
+    x, y, d = batch(n_seqs * len(DOMAINS), model.config.seq_len, np.random.default_rng(seed))
     model.eval()
     with torch.no_grad():
-        logits, _ = model(x)
+        out = model(x)
     model.train()
+    return x, y, d, out
+
+
+def evaluate(model: TinyLM, n_seqs: int = 64, seed: int = 12345) -> dict[str, float]:
+    """Mean next-character loss per domain on freshly generated text (never seen in training)."""
+    _, y, d, (logits, _) = _run_on_fresh_text(model, n_seqs, seed)
     loss = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)
     return {name: float(loss[d == i].mean()) for i, name in enumerate(DOMAINS)}
 
@@ -248,12 +254,7 @@ def domain_routing(model: TinyLM, layer: int = -1, n_seqs: int = 32, seed: int =
         raise ValueError("model must be a TinyLM with kind='moe'")
     moe_layers = [b.ffn for b in model.blocks]
     validate.integer("layer", layer, low=-len(moe_layers), high=len(moe_layers) - 1)
-    rng = np.random.default_rng(seed)
-    x, _, d = batch(n_seqs * len(DOMAINS), model.config.seq_len, rng)
-    model.eval()
-    with torch.no_grad():
-        _, stats = model(x)
-    model.train()
+    x, _, d, (_, stats) = _run_on_fresh_text(model, n_seqs, seed)
     experts = stats[layer].routing.experts.reshape(x.shape[0], -1)      # (B, L*k)
     n = model.config.n_routed
     share = np.stack([np.bincount(experts[d == i].reshape(-1).numpy(), minlength=n)
