@@ -42,18 +42,7 @@ def routing_explorer(model: moe_lm.TinyLM, seed: int = 0) -> w.VBox:
             for c, ex, ga in zip(chars, experts.tolist(), gates.tolist()))
         return f"<table><tr><th>character</th><th>experts (gate)</th></tr>{rows}</table>"
 
-    box = form(inputs, compute, render)
-    # form() escapes its text; the table is built from escaped pieces, so show it as HTML
-    def show(_=None):
-        try:
-            out = compute(**{k: f.value for k, f in inputs.items()})
-        except (ValueError, TypeError):
-            return
-        box.result.value = f'<div role="status">{render(out)}</div>'
-    for field in inputs.values():
-        field.observe(show, names="value")
-    show()
-    return box
+    return form(inputs, compute, render, markup=True)   # the table escapes its own pieces
 
 
 def balance_simulator() -> w.VBox:
