@@ -16,7 +16,6 @@ import math
 import time
 
 import torch
-
 from tinyseek import fp8, mla, node_routing, pipeline
 
 

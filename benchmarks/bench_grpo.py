@@ -1,4 +1,4 @@
-"""Chapter 6 benchmarks: `python benchmarks/bench_grpo.py` prints GRPO's speed on the chapter's
+"""Chapter 7 benchmarks: `python benchmarks/bench_grpo.py` prints GRPO's speed on the chapter's
 configuration and the time it takes to reach 50%, 80% and 90% held-out accuracy.
 
 1. GRPO steps per second (sampling 16 x 8 completions, scoring, two updates), for 1 and 2 threads.
@@ -13,7 +13,6 @@ import copy
 import time
 
 import torch
-
 from tinyseek import grpo, reasoning_runs
 from tinyseek.char_policy import heldout_accuracy, supervised_finetune
 

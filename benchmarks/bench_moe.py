@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 import torch
-
 from tinyseek import moe
 
 SHAPES = [  # d_model, d_expert, routed experts, top-k

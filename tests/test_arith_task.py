@@ -1,10 +1,9 @@
-"""Chapter 6's task, its split, and the tiny policy: sampling, log-probabilities, fine-tuning."""
+"""Chapter 7's task, its split, and the tiny policy: sampling, log-probabilities, fine-tuning."""
 
 import random
 
 import pytest
 import torch
-
 from tinyseek import arith_task, char_policy, reasoning_runs, rl_memory
 
 

@@ -1,11 +1,10 @@
 """Chapter 5's views: the KV-cache calculator and pipeline explorer, live and kernel-free."""
 
 import pytest
-
+from conftest import shows_error
 from tinyseek import mla, pipeline
 from tinyseek.plots import bandwidth as pb
 from tinyseek.widgets.bandwidth import kv_cache_calculator, pipeline_explorer
-from conftest import shows_error
 
 
 def test_kv_calculator_starts_at_v3_and_follows_the_preset_and_fields():

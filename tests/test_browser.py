@@ -18,10 +18,9 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
-from conftest import SITE
 import browser  # tools/browser.py
+import pytest
+from conftest import SITE
 
 ARTIFACTS = SITE.parent / "browser-artifacts"
 AXE = SITE.parent / "npm" / "axe.min.js"

@@ -4,7 +4,6 @@ import datetime as dt
 import math
 
 import pytest
-
 from tinyseek import chips, data
 
 H100_LIKE = dict(bf16_tflops=989.5, fp8_tflops=1979, int8_tops=1979, memory_gb=80,

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-
 from tinyseek import cost, data
 
 

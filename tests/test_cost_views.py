@@ -3,11 +3,10 @@
 import math
 
 import pytest
-
+from conftest import shows_error
 from tinyseek import cost, plots
 from tinyseek.plots.cost import rental_cost_figure
 from tinyseek.widgets.cost import cost_calculator
-from conftest import shows_error
 
 
 def test_widget_starts_at_the_v3_figure_and_follows_its_inputs():

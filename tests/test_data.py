@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-
 from conftest import ROOT
 from tinyseek import data
 
@@ -91,7 +90,7 @@ def test_conflicts_keep_every_value_and_refuse_a_single_one(tmp_path):
 
 def test_assumptions_need_a_reason_and_no_source(tmp_path):
     facts = data.load_all(write(tmp_path, "share:\n  value: 0.1\n  unit: '1'\n  status: assumption\n"
-                                          "  note: varied in Chapter 7\n"))
+                                          "  note: varied in Chapter 8\n"))
     assert facts["share"].sources == ()
     for bad, message in [("  note: ''\n", "needs a 'note'"), ("  source: s\n  note: x\n", "has no source")]:
         write(tmp_path, "share:\n  value: 0.1\n  unit: '1'\n  status: assumption\n" + bad)

@@ -1,13 +1,12 @@
 """tinyseek.cost, Part V: FLOPs and MFU, owning versus renting, a lab's total, the sensitivity.
 
-Worked values are computed by hand in the comments; the data-driven checks test what Chapter 7
+Worked values are computed by hand in the comments; the data-driven checks test what Chapter 8
 claims about the sourced figures.
 """
 
 import math
 
 import pytest
-
 from tinyseek import chips, cost, data
 
 

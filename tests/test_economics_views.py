@@ -1,13 +1,12 @@
-"""Chapter 7's views: the live cost explorer and the kernel-free figures show the tested values."""
+"""Chapter 8's views: the live cost explorer and the kernel-free figures show the tested values."""
 
 import math
 
 import pytest
-
+from conftest import shows_error
 from tinyseek import cost, data, plots
 from tinyseek.plots import economics as figs
 from tinyseek.widgets.economics import PRESETS, cost_explorer, explore
-from conftest import shows_error
 
 
 def test_explorer_starts_at_table_1_and_prices_it_both_ways():

@@ -5,9 +5,9 @@ import re
 
 import nbformat
 import pytest
+from conftest import ROOT
 
 import exercises
-from conftest import ROOT
 
 MASTERS = exercises.masters()
 

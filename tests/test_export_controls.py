@@ -4,7 +4,6 @@ import datetime as dt
 import math
 
 import pytest
-
 from tinyseek import chips
 from tinyseek import export_controls as ec
 from tinyseek.chips import Chip

@@ -3,12 +3,11 @@
 import math
 
 import pytest
-
+from conftest import shows_error
 from tinyseek import chips, plots
 from tinyseek import export_controls as ec
 from tinyseek.plots.export_controls import classifier_figure, regions_2023
 from tinyseek.widgets.export_controls import chip_classifier
-from conftest import shows_error
 
 
 def test_widget_starts_at_the_h20_and_gives_both_verdicts():

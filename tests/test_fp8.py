@@ -3,7 +3,6 @@ accumulation error grows with K and promotion every 128 elements stops the growt
 
 import pytest
 import torch
-
 from tinyseek import fp8
 
 

@@ -5,7 +5,6 @@ import math
 
 import pytest
 import torch
-
 from tinyseek import grpo, reasoning_runs
 from tinyseek.char_policy import heldout_accuracy
 

@@ -1,11 +1,10 @@
-"""Chapter 6's views: the advantage explorer (widget and figure) and the replay figure."""
+"""Chapter 7's views: the advantage explorer (widget and figure) and the replay figure."""
 
 import pytest
-
+from conftest import shows_error
 from tinyseek import grpo
 from tinyseek.plots.grpo import advantage_explorer_figure, replay_figure
 from tinyseek.widgets.grpo import advantage_calculator
-from conftest import shows_error
 
 
 def test_widget_by_hand_and_errors():

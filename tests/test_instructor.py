@@ -17,15 +17,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
-import nbformat
-import pytest
-from nbclient import NotebookClient
-
 import autograder
 import chapters
-import exercises
+import nbformat
+import pytest
 import solutions
 from conftest import ROOT
+from nbclient import NotebookClient
+
+import exercises
 
 CHAPTERS = chapters.chapter_paths(ROOT)
 MASTERS = exercises.masters()

@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 from tinyseek import data, mla
 
 

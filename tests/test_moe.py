@@ -6,9 +6,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-
 from tinyseek import data, moe
-
 
 # ---- a naive reference, written independently of the module: token by token ---------------------
 

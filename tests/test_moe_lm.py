@@ -4,7 +4,6 @@ short training shows the effects the chapter reports (balancing, specialisation)
 import numpy as np
 import pytest
 import torch
-
 from tinyseek import moe_lm as lm
 
 

@@ -3,7 +3,6 @@ layer's output and gradients; the bytes they report match the all-to-all model."
 
 import pytest
 import torch
-
 from tinyseek import moe, moe_parallel
 
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import torch
-
+from conftest import shows_error
 from tinyseek import moe, moe_lm
 from tinyseek.plots import moe as mp
 from tinyseek.widgets.moe import balance_simulator, routing_explorer
-from conftest import shows_error
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 import pytest
 import torch
-
-from tinyseek import moe, node_routing as nr
+from tinyseek import moe
+from tinyseek import node_routing as nr
 
 
 def test_v3_layout_from_the_data():

@@ -1,11 +1,9 @@
 """Notebook hygiene: valid, stripped, Python 3, the chapter anatomy, one repository address."""
 
-import json
 import re
 
 import nbformat
 import pytest
-
 from conftest import ROOT, book_config, notebooks
 
 NOTEBOOKS = notebooks()

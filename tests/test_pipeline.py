@@ -3,8 +3,8 @@
 import random
 
 import pytest
-
-from tinyseek import data, pipeline as pl
+from tinyseek import data
+from tinyseek import pipeline as pl
 
 # The equal-chunk assumption under which Table 2's formulas are exact: W = F and B = 2F.
 EQUAL = [pl.ChunkTimes(1, 2, 1, fb) for fb in (2.0, 2.5, 3.0)] + [pl.ChunkTimes(3, 6, 3, 7)]

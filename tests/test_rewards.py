@@ -1,10 +1,8 @@
 """Rule-based rewards: the template, the fail-safe verifier and the flawed verifier."""
 
-import copy
 
 import pytest
 import torch
-
 from tinyseek import grpo, reasoning_runs, rewards
 from tinyseek.char_policy import heldout_accuracy
 

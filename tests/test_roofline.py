@@ -3,7 +3,6 @@
 import math
 
 import pytest
-
 from tinyseek import chips, roofline
 from tinyseek.roofline import Link
 

@@ -1,12 +1,11 @@
 """Chapter 3's roofline and all-to-all views: live widgets and kernel-free figures."""
 
 import pytest
-
+from conftest import shows_error
 from tinyseek import chips
 from tinyseek import roofline as rl
 from tinyseek.plots.roofline import all_to_all_figure, roofline_figure
 from tinyseek.widgets.roofline import all_to_all_calculator, roofline_calculator
-from conftest import shows_error
 
 
 def test_roofline_widget_by_hand():

@@ -1,13 +1,12 @@
 """The built site (`make book` output): every page exists, every internal link and anchor
 resolves, every image has alt text, and no glued number was left unresolved."""
 
-from functools import lru_cache
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from conftest import toc_files
 
 
@@ -29,7 +28,7 @@ class Page(HTMLParser):
             self.images.append(a)
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(path: Path) -> Page:
     return Page(path.read_text(encoding="utf-8"))
 

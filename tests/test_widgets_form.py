@@ -1,9 +1,8 @@
 """The live-form helper every widget uses: the function's result or its error, never a traceback."""
 
 import ipywidgets as w
-
-from tinyseek.widgets import form
 from conftest import shows_error
+from tinyseek.widgets import form
 
 
 def _halver(markup=False):

@@ -1,4 +1,4 @@
-"""A tiny verifiable task for chapter 6: chains of one-digit additions and subtractions.
+"""A tiny verifiable task for Chapter 7: chains of one-digit additions and subtractions.
 
 A problem such as ``7-3+5`` is chosen so that every running total stays a single digit (0-9),
 which keeps the vocabulary tiny and the answer checkable by a rule. Its worked solution, in the

@@ -1,4 +1,4 @@
-"""A tiny character-level policy for chapter 6, small enough to sample thousands of completions a
+"""A tiny character-level policy for Chapter 7, small enough to sample thousands of completions a
 second on a CPU.
 
 Besides the model: sampling (with a seeded generator, so runs repeat exactly), the
@@ -14,8 +14,20 @@ import torch
 from torch import nn
 
 from . import validate
-from .arith_task import (ANSWER, END_ANSWER, END_THINK, EOS, PAD, THINK, TOKEN_ID, VOCAB, Problem,
-                         decode, encode, prompt_tokens)
+from .arith_task import (
+    ANSWER,
+    END_ANSWER,
+    END_THINK,
+    EOS,
+    PAD,
+    THINK,
+    TOKEN_ID,
+    VOCAB,
+    Problem,
+    decode,
+    encode,
+    prompt_tokens,
+)
 from .rewards import accuracy_reward
 
 EOS_ID, PAD_ID = TOKEN_ID[EOS], TOKEN_ID[PAD]

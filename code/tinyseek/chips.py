@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import math
 from dataclasses import dataclass, fields, replace
 
 from . import data, validate
@@ -93,7 +92,7 @@ class Chip:
         """The precisions this chip supports, best first by the order of ``PRECISIONS``."""
         return tuple(p for p in PRECISIONS if self.tops(p) is not None)
 
-    def with_(self, **changes) -> "Chip":
+    def with_(self, **changes) -> Chip:
         """A copy with some fields changed (and checked): ``h100.with_(interconnect_gbs=400)``."""
         return replace(self, **changes)
 

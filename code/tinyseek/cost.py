@@ -4,7 +4,7 @@ The DeepSeek-V3 report prices its run this way (its Table 1): GPU-hours on H800s
 assumed rental price of $2 per GPU-hour. That is the cost of renting the GPU time of one final
 run, which is why it is so much smaller than what a lab spends (see Chapter 1 and Part V).
 
-Part V (Chapter 7) adds the rest of the ledger: the arithmetic a run implies
+Part V (Chapter 8) adds the rest of the ledger: the arithmetic a run implies
 (:func:`training_flops`, :func:`mfu`), what the same GPU-hours cost a lab that *owns* its
 cluster (:class:`Ownership`, :func:`break_even_utilisation`), what a lab spends in total once
 research, staff and data are counted (:class:`LabSpend`), and which of those uncertain inputs
@@ -211,7 +211,7 @@ class Ownership:
         """The owner's cost of one useful GPU-hour: capital plus power."""
         return self.capital_usd_per_gpu_hour + self.power_usd_per_gpu_hour
 
-    def with_(self, **changes) -> "Ownership":
+    def with_(self, **changes) -> Ownership:
         """A copy with some inputs changed (and checked): ``own.with_(utilisation=0.5)``."""
         return replace(self, **changes)
 

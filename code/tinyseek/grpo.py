@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import validate
-from .char_policy import (CharPolicy, completions_text, heldout_accuracy, prompt_batch, sample,
-                          token_logprobs)
+from .char_policy import CharPolicy, completions_text, heldout_accuracy, prompt_batch, sample, token_logprobs
 from .rewards import accuracy_reward, rule_reward
 
 

@@ -84,7 +84,7 @@ class ExpertParallelMoE(nn.Module):
 
     @classmethod
     def from_layer(cls, layer: moe.MoELayer, rank: int | None = None,
-                   world_size: int | None = None) -> "ExpertParallelMoE":
+                   world_size: int | None = None) -> ExpertParallelMoE:
         """This rank's share of ``layer``; rank and world size default to the process group's."""
         rank = dist.get_rank() if rank is None else rank
         world_size = dist.get_world_size() if world_size is None else world_size

@@ -1,4 +1,4 @@
-"""Chapter 6's runs in one place, so the chapter, the tests and the benchmark train the same way.
+"""Chapter 7's runs in one place, so the chapter, the tests and the benchmark train the same way.
 
 * ``weak_base``: the stand-in for a pre-trained base model. It read a corpus in which only
   ``think_rate`` of the texts show their working; the rest give the answer alone. It knows the

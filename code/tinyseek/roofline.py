@@ -138,7 +138,7 @@ class Link:
         return self.gbs * self.efficiency
 
     @classmethod
-    def from_chip(cls, chip: Chip, latency_s: float = 0.0, efficiency: float = 1.0) -> "Link":
+    def from_chip(cls, chip: Chip, latency_s: float = 0.0, efficiency: float = 1.0) -> Link:
         """The chip's NVLink-class interconnect, one direction: half its aggregate bidirectional
         ``interconnect_gbs`` (900 GB/s on an H100 gives 450 GB/s each way)."""
         chip = _check_chip(chip)
@@ -147,7 +147,7 @@ class Link:
         return cls(f"{chip.name} interconnect", chip.interconnect_gbs / 2, latency_s, efficiency)
 
     @classmethod
-    def v3_nvlink(cls) -> "Link":
+    def v3_nvlink(cls) -> Link:
         """The intra-node NVLink bandwidth DeepSeek's V3 report works with (160 GB/s).
 
         Read as one direction: 160 GB/s is 80% of the 200 GB/s each way that the H800's listed
@@ -156,7 +156,7 @@ class Link:
         return cls("H800 NVLink (V3 report's figure)", data.value("v3_interconnect.nvlink_gbs"))
 
     @classmethod
-    def v3_infiniband(cls) -> "Link":
+    def v3_infiniband(cls) -> Link:
         """The cross-node InfiniBand bandwidth in DeepSeek's V3 report (50 GB/s, one direction,
         i.e. one 400 Gb/s network card per GPU)."""
         return cls("InfiniBand (V3 report's figure)", data.value("v3_interconnect.ib_gbs"))

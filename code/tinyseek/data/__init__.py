@@ -32,7 +32,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ def _parse_entry(key: str, raw: Any, file: str) -> Fact:
     return Fact(key, raw["unit"], status, tuple(values), str(raw.get("note", "")), file)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_all(directory: str | Path = DATA_DIR) -> dict[str, Fact]:
     """Every fact of every ``*.yaml`` file in ``directory``, validated."""
     facts: dict[str, Fact] = {}

@@ -1,4 +1,4 @@
-"""Chapter 7's kernel-free figures: rent or own, break-even, and which assumption matters most.
+"""Chapter 8's kernel-free figures: rent or own, break-even, and which assumption matters most.
 
 Every number drawn here comes from a tested function of ``tinyseek.cost``; the sliders only switch
 between states precomputed when the book is built.

@@ -1,4 +1,4 @@
-"""Chapter 6's kernel-free figures: the group-advantage explorer and the replay of a GRPO run."""
+"""Chapter 7's kernel-free figures: the group-advantage explorer and the replay of a GRPO run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chapter 7's live cost explorer: a run's stages, priced rented and owned."""
+"""Chapter 8's live cost explorer: a run's stages, priced rented and owned."""
 
 from __future__ import annotations
 

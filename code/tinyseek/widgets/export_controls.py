@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import chips, export_controls as ec
+from .. import chips
+from .. import export_controls as ec
 from . import show_error_or
 
 

@@ -1,4 +1,4 @@
-"""Chapter 6's live widget: type a group's rewards, see each completion's advantage."""
+"""Chapter 7's live widget: type a group's rewards, see each completion's advantage."""
 
 from __future__ import annotations
 
