@@ -65,6 +65,10 @@ results = grader.check_all()
 answers.summary(results)"""
 
 
+# A raw cell that starts with this line holds one self-check question (YAML) for the book's page.
+SELF_CHECK = "# SELF-CHECK"
+
+
 def masters() -> list[Path]:
     return sorted(MASTERS.glob("*.ipynb"))
 
@@ -96,8 +100,9 @@ def prepared(master: Path, generate: bool = False) -> nbformat.NotebookNode:
     config_cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False).strip()
 
     with_setup(nb, master.name)
+    # self-check questions belong to the static page (see SELF_CHECK), not to the graded notebook
     nb.cells = [c for c in nb.cells if "# Summary of your results" not in c.source
-                and not c.source.startswith("## Your results")]
+                and not c.source.startswith(("## Your results", SELF_CHECK))]
     locked = {"deletable": False, "editable": False}     # as otter marks its own check cells
     nb.cells += [nbformat.v4.new_markdown_cell(SUMMARY_MD, metadata=dict(locked)),
                  nbformat.v4.new_code_cell(SUMMARY_CODE, metadata=dict(locked))]
