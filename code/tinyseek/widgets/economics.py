@@ -27,7 +27,7 @@ def _preset_hours(preset: str) -> tuple[float, float, float]:
 
 
 def explore(stage_hours: dict[str, float], usd_per_gpu_hour: float, **ownership: float) -> dict:
-    """What the explorer shows: the run built from its stages, then :func:`cost.rent_vs_own`.
+    """What the explorer shows: the run built from its stages, then :func:`tinyseek.cost.rent_vs_own`.
 
     A thin composition of tested functions, so that the widget holds no arithmetic of its own.
     """
