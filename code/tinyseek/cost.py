@@ -425,8 +425,8 @@ def scenario() -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
 def tornado(model, base: dict[str, float], ranges: dict[str, tuple[float, float]]) -> list[dict]:
     """One-at-a-time sensitivity: ``model(**base)`` with each input moved to its low, then high end.
 
-    Returns one row per input of ``ranges``, sorted by ``swing`` (|result at high − result at
-    low|), largest first: the input whose uncertainty moves the answer most comes first. Other inputs stay
+    Returns one row per input of ``ranges``, sorted by ``swing`` (the absolute difference between
+    the results at the high and the low end), largest first: the input whose uncertainty moves the answer most comes first. Other inputs stay
     at ``base``. One-at-a-time analysis ignores interactions (two inputs both at their worst).
     """
     if not callable(model):
