@@ -7,7 +7,7 @@ on PyTorch's meta device, which allocates no memory.
 
 import pytest
 import torch
-from tinyseek import moe
+from tinyseek import mla, moe
 from transformers import DeepseekV3Config
 from transformers.models.deepseek_v3 import modeling_deepseek_v3 as hf
 
@@ -48,3 +48,45 @@ def test_v3_activated_parameters_match_transformers_exactly(v3_on_meta):
     total = sum(p.numel() for p in v3_on_meta.parameters()) + bias
     activated = total - embedding - routed + routed * c.n_activated_experts // c.n_routed_experts
     assert activated == moe.parameter_count(c).activated == 36_625_618_432
+
+
+def hf_mla_from(ours: mla.MultiHeadLatentAttention) -> hf.DeepseekV3Attention:
+    """transformers' MLA with tinyseek's weights copied in and its latent norm removed (tinyseek
+    leaves out the RMSNorm on the KV latent: a simplification its docstring states)."""
+    h, dn, dr, r, d = ours.n_heads, ours.head_dim, ours.rope_dim, ours.kv_rank, ours.d_model
+    config = DeepseekV3Config(
+        hidden_size=d, num_attention_heads=h, num_key_value_heads=h, q_lora_rank=None, kv_lora_rank=r,
+        qk_nope_head_dim=dn, qk_rope_head_dim=dr, v_head_dim=dn, num_hidden_layers=1, vocab_size=8,
+        intermediate_size=8, moe_intermediate_size=8, n_routed_experts=4, num_experts_per_tok=2)
+    config._attn_implementation = "eager"
+    theirs = hf.DeepseekV3Attention(config, layer_idx=0)
+    theirs.kv_a_layernorm = torch.nn.Identity()
+    with torch.no_grad():
+        # per head, transformers stacks [content, RoPE] query rows and [key, value] up-projection rows
+        q = torch.cat([ours.w_uq.weight.view(h, dn, d), ours.w_qr.weight.view(h, dr, d)], dim=1)
+        theirs.q_proj.weight.copy_(q.reshape(h * (dn + dr), d))
+        theirs.kv_a_proj_with_mqa.weight.copy_(torch.cat([ours.w_dkv.weight, ours.w_kr.weight]))
+        kv = torch.cat([ours.w_uk.weight.view(h, dn, r), ours.w_uv.weight.view(h, dn, r)], dim=1)
+        theirs.kv_b_proj.weight.copy_(kv.reshape(-1, r))
+        theirs.o_proj.weight.copy_(ours.wo.weight)
+    theirs.rotary = hf.DeepseekV3RotaryEmbedding(config)
+    return theirs
+
+
+def test_mla_matches_transformers_naive_absorbed_and_cached():
+    torch.manual_seed(0)
+    ours = mla.MultiHeadLatentAttention(32, n_heads=4, head_dim=8, kv_rank=16, rope_dim=4)
+    theirs = hf_mla_from(ours)
+    x = torch.randn(2, 7, 32)
+    positions = torch.arange(7)[None].expand(2, -1)
+    causal = torch.full((7, 7), float("-inf")).triu(1)[None, None].expand(2, 1, 7, 7)
+    with torch.no_grad():
+        expected, _ = theirs(x, theirs.rotary(x, positions), causal)
+        for name, got in (("naive", ours(x)), ("absorbed", ours.forward_absorbed(x)),
+                          ("cached decoding", ours.generate_steps(x)[0])):
+            assert torch.allclose(got, expected, atol=1e-6), f"{name}: {(got - expected).abs().max():.2e}"
+
+
+def test_v3_caches_576_numbers_per_token_per_layer_as_transformers_projects_them(v3_on_meta):
+    latent_and_rope_key = v3_on_meta.model.layers[0].self_attn.kv_a_proj_with_mqa.out_features
+    assert mla.deepseek_v3_attention().cached_per_token_per_layer == latent_and_rope_key == 576
