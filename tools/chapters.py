@@ -14,7 +14,7 @@ machine-readable copy of it in the notebook's metadata::
 
 ``make exercises`` refreshes the first four fields from the admonition (so nothing is typed twice)
 and ``tests/test_instructor.py`` fails when they disagree. ``audience`` (who the chapter suits) is
-not in the admonition; set it once with ``python tools/chapters.py audience NN "..."``.
+not in the admonition; set it once with ``python tools/chapters.py NN "..."``.
 
 The instructor guide's tables, syllabi and assignment links are generated from this (see
 ``book/_ext/instructor.py``); the repository's address comes from ``_config.yml`` only. Chapters
@@ -23,12 +23,11 @@ and exercise masters are discovered from the file system and ``_toc.yml``, never
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import nbformat
 import yaml
@@ -176,61 +175,39 @@ def from_admonition(path: Path) -> dict:
 
 
 def stored(path: Path) -> dict:
-    nb = nbformat.read(path, as_version=4)
-    return dict(nb.metadata.get(META_KEY, {}).get("chapter", {}))
+    return dict(nbformat.read(path, as_version=4).metadata.get(META_KEY, {}).get("chapter", {}))
 
 
-def load(path: Path, root: Path = ROOT) -> Chapter:
-    """A chapter as its metadata describes it; raises ChapterError if the metadata is missing."""
+def load(path: Path, root: Path = ROOT, strict: bool = True) -> Chapter:
+    """A chapter as its metadata describes it; raises ChapterError if the metadata is missing.
+
+    ``strict=False`` (the book build) describes a chapter whose metadata is missing from its
+    admonition instead, with an empty audience, so that merging a chapter never breaks the build;
+    the tests still fail until ``make exercises`` has been run.
+    """
     nb = nbformat.read(path, as_version=4)
-    title, _ = _admonition(nb, path)
     meta = nb.metadata.get(META_KEY, {}).get("chapter", {})
     missing = [k for k in (*DERIVED, "audience") if not meta.get(k)]
-    if missing:
-        hint = ("run `make exercises`" if set(missing) & set(DERIVED) else
-                f'run `python tools/chapters.py audience {path.stem[:2]} "who it suits"`')
-        raise ChapterError(f"{path.name}: metadata {META_KEY}.chapter lacks {', '.join(missing)}: {hint}")
-    part = next((cap for cap, docs in toc_parts(root) if path.relative_to(root).with_suffix("").as_posix()
-                 in docs), "")
+    try:
+        title, body = _admonition(nb, path)
+        if missing and strict:
+            hint = ("run `make exercises`" if set(missing) & set(DERIVED) else
+                    f'run `python tools/chapters.py {path.stem[:2]} "who it suits"`')
+            raise ChapterError(f"{path.name}: metadata {META_KEY}.chapter lacks {', '.join(missing)}: {hint}")
+        fields = {k: meta[k] for k in DERIVED} if not set(missing) & set(DERIVED) else parse_admonition(body, path.name)
+    except ChapterError:
+        if strict:
+            raise
+        title, fields = path.stem, {"objectives": [], "prerequisites": "", "reading_minutes": 0, "exercise_minutes": 0}
+    doc = path.relative_to(root).with_suffix("").as_posix()
+    part = next((cap for cap, docs in toc_parts(root) if doc in docs), "")
     return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
-                   objectives=list(meta["objectives"]), prerequisites=meta["prerequisites"],
-                   reading_minutes=int(meta["reading_minutes"]),
-                   exercise_minutes=int(meta["exercise_minutes"]), audience=meta["audience"])
+                   audience=meta.get("audience", ""), **fields)
 
 
 def chapters(root: Path = ROOT, strict: bool = True) -> list[Chapter]:
-    """Every chapter, described by its metadata.
-
-    ``strict=False`` (the book build) describes a chapter whose metadata is missing or stale from
-    its admonition instead, with an empty audience, so that merging a chapter never breaks the
-    build; the tests still fail until ``make exercises`` has been run.
-    """
-    return [load(p, root) if strict else _lenient(p, root) for p in chapter_paths(root)]
-
-
-def _lenient(path: Path, root: Path) -> Chapter:
-    try:
-        return load(path, root)
-    except ChapterError:
-        pass
-    nb = nbformat.read(path, as_version=4)
-    title, body = _admonition(nb, path) if _has_admonition(nb) else (path.stem, "")
-    try:
-        fields = parse_admonition(body, path.name)
-    except ChapterError:
-        fields = {"objectives": [], "prerequisites": "", "reading_minutes": 0, "exercise_minutes": 0}
-    part = next((cap for cap, docs in toc_parts(root) if path.relative_to(root).with_suffix("").as_posix()
-                 in docs), "")
-    return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
-                   audience=stored(path).get("audience", ""), **fields)
-
-
-def _has_admonition(nb: nbformat.NotebookNode) -> bool:
-    try:
-        _admonition(nb, Path("chapter"))
-        return True
-    except ChapterError:
-        return False
+    """Every chapter in the book's order, described by its metadata (see ``load``)."""
+    return [load(p, root, strict) for p in chapter_paths(root)]
 
 
 def sync(path: Path, audience: str | None = None) -> bool:
@@ -239,18 +216,16 @@ def sync(path: Path, audience: str | None = None) -> bool:
     Returns whether the file changed. Never invents an audience.
     """
     nb = nbformat.read(path, as_version=4)
-    fields = parse_admonition(_admonition(nb, path)[1], path.name)
     meta = nb.metadata.setdefault(META_KEY, {}).setdefault("chapter", {})
     before = dict(meta)
-    meta.update(fields)
+    meta.update(parse_admonition(_admonition(nb, path)[1], path.name))
     if audience is not None:
         if not audience.strip():
             raise ChapterError("audience must say who the chapter suits")
         meta["audience"] = _one_line(audience)
-    if meta == before:
-        return False
-    nbformat.write(nb, path)
-    return True
+    if meta != before:
+        nbformat.write(nb, path)
+    return meta != before
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,43 +237,36 @@ def exercise_notebooks(root: Path = ROOT) -> list[Path]:
     return [root / "exercises" / m.name for m in sorted((root / "exercises" / "masters").glob("*.ipynb"))]
 
 
-def binder_link(path: str, root: Path = ROOT, ref: str | None = None) -> str:
+def binder_link(path: str, root: Path = ROOT) -> str:
+    """The one place launch links are made: Binder, Colab and JupyterHub open ``path`` (in the
+    repository) at the address and branch of ``_config.yml``."""
     url, branch = repository(root)
-    owner_repo = url.split("github.com/", 1)[1]
     hub = config(root).get("launch_buttons", {}).get("binderhub_url") or "https://mybinder.org"
-    return f"{hub.rstrip('/')}/v2/gh/{owner_repo}/{ref or branch}?urlpath=lab/tree/{quote(path)}"
+    return f"{hub.rstrip('/')}/v2/gh/{url.split('github.com/', 1)[1]}/{branch}?urlpath=lab/tree/{quote(path)}"
 
 
-def colab_link(path: str, root: Path = ROOT, ref: str | None = None) -> str:
+def colab_link(path: str, root: Path = ROOT) -> str:
     url, branch = repository(root)
-    owner_repo = url.split("github.com/", 1)[1]
-    return f"https://colab.research.google.com/github/{owner_repo}/blob/{ref or branch}/{quote(path)}"
+    return f"https://colab.research.google.com/github/{url.split('github.com/', 1)[1]}/blob/{branch}/{quote(path)}"
 
 
-def nbgitpuller_link(path: str, root: Path = ROOT, ref: str | None = None, hub: str | None = None) -> str:
-    """A JupyterHub link that clones (or updates) the repository for the student and opens ``path``.
-
-    nbgitpuller puts the clone in a folder named after the repository, so ``urlpath`` is
-    ``lab/tree/<repository name>/<path>``.
-    """
+def nbgitpuller_link(path: str, root: Path = ROOT, hub: str | None = None) -> str:
+    """A JupyterHub link that clones (or updates) the repository for the student and opens ``path``;
+    nbgitpuller puts the clone in a folder named after the repository."""
     url, branch = repository(root)
     hub = hub or config(root).get("launch_buttons", {}).get("jupyterhub_url") or HUB_PLACEHOLDER
-    name = url.rsplit("/", 1)[1]
-    query = urlencode({"repo": url, "branch": ref or branch, "urlpath": f"lab/tree/{name}/{path}"})
+    query = urlencode({"repo": url, "branch": branch, "urlpath": f"lab/tree/{url.rsplit('/', 1)[1]}/{path}"})
     return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
 def repository_path_of_nbgitpuller_link(link: str, root: Path = ROOT) -> str:
     """The file inside the repository that an nbgitpuller link opens (for the link test)."""
-    from urllib.parse import parse_qs, urlsplit
-
     query = parse_qs(urlsplit(link).query)
-    name = repository(root)[0].rsplit("/", 1)[1]
-    prefix = f"lab/tree/{name}/"
-    urlpath = query["urlpath"][0]
-    if not urlpath.startswith(prefix) or query["repo"][0] != repository(root)[0]:
+    url = repository(root)[0]
+    prefix = f"lab/tree/{url.rsplit('/', 1)[1]}/"
+    if not query["urlpath"][0].startswith(prefix) or query["repo"][0] != url:
         raise ValueError(f"not a link into this repository: {link}")
-    return urlpath[len(prefix):]
+    return query["urlpath"][0][len(prefix):]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,36 +303,35 @@ def chapter_table(chs: list[Chapter]) -> str:
 
 def exercise_links_table(root: Path = ROOT) -> str:
     """Binder, Colab and JupyterHub (nbgitpuller) links for every exercise notebook."""
-    lines = ["| Exercise notebook | Binder | Colab | JupyterHub (nbgitpuller) |", "|---|---|---|---|"]
+    lines = ["| Exercise notebook | Page | Binder | Colab | JupyterHub (nbgitpuller) |", "|---|---|---|---|---|"]
     for nb in exercise_notebooks(root):
         rel = nb.relative_to(root).as_posix()
-        lines.append(f"| `{rel}` | [open]({binder_link(rel, root)}) | [open]({colab_link(rel, root)}) "
+        lines.append(f"| `{rel}` | {{doc}}`questions </book/exercises/{nb.stem}>` | [open]({binder_link(rel, root)}) "
+                     f"| [open]({colab_link(rel, root)}) "
                      f"| [open]({nbgitpuller_link(rel, root)}) |")
     return "\n".join(lines)
 
 
-ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
-
-
-def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter]) -> str:
+def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter],
+                   builds: dict[str, list[str]] | None = None) -> str:
     """A syllabus from a plan of sessions ``(session, [part numerals or chapter numbers], focus)``.
 
     Chapters are looked up, not listed: a part numeral ("III") brings every chapter of that part,
-    a two-digit number ("01") one chapter. Times are the chapters' own.
+    a two-digit number ("01") one chapter. Times are the chapters' own; ``builds`` maps a chapter
+    number to its build-it exercises (MyST links), read from the masters.
     """
-    lines = ["| Session | Chapters | Reading | Exercises | Focus |", "|---|---|---|---|---|"]
+    builds = builds or {}
+    lines = ["| Session | Chapters | Reading | Exercises | Build-it exercises | Focus |", "|---|---|---|---|---|---|"]
     for session, refs, focus in plan:
-        picked = []
-        for ref in refs:
-            ref = ref.strip()
-            picked += [c for c in chs if (c.part_numeral == ref or c.number == ref) and c not in picked]
+        picked = [c for c in chs if c.part_numeral in refs or c.number in refs]
         if picked:
             names = ", ".join(_doc(c) for c in picked)
             read = minutes(sum(c.reading_minutes for c in picked))
             do = minutes(sum(c.exercise_minutes for c in picked))
         else:
             names, read, do = "(no chapter of this part in this edition yet)", "–", "–"
-        lines.append(f"| {_cell(session)} | {names} | {read} | {do} | {_cell(focus)} |")
+        built = ", ".join(b for c in picked for b in builds.get(c.number, [])) or "–"
+        lines.append(f"| {_cell(session)} | {names} | {read} | {do} | {built} | {_cell(focus)} |")
     return "\n".join(lines)
 
 
@@ -384,36 +351,23 @@ def parse_plan(text: str) -> list[tuple[str, list[str], str]]:
 # Command line
 # ---------------------------------------------------------------------------------------------
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("sync", help="refresh every chapter's metadata from its opening admonition")
-    aud = sub.add_parser("audience", help="set who a chapter suits")
-    aud.add_argument("chapter", help="chapter number, e.g. 04")
-    aud.add_argument("text")
-    sub.add_parser("show", help="print what the instructor guide will say")
-    args = parser.parse_args(argv)
+def main(argv: list[str]) -> int:
+    """``python tools/chapters.py NN "who it suits"``: set a chapter's audience (the one field
+    that is not in its opening box)."""
+    if len(argv) != 2:
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    path = next((p for p in chapter_paths() if p.stem.startswith(argv[0])), None)
     try:
-        if args.command == "sync":
-            for path in chapter_paths():
-                if sync(path):
-                    print(f"updated metadata of {path.relative_to(ROOT)}")
-            for path in chapter_paths():
-                load(path)  # fails, with the command to run, if a chapter has no audience yet
-        elif args.command == "audience":
-            path = next((p for p in chapter_paths() if p.stem.startswith(args.chapter)), None)
-            if path is None:
-                raise ChapterError(f"no chapter {args.chapter} in _toc.yml")
-            sync(path, audience=args.text)
-            print(f"set the audience of {path.relative_to(ROOT)}")
-        else:
-            print(chapter_table(chapters()))
-            print(exercise_links_table())
+        if path is None:
+            raise ChapterError(f"no chapter {argv[0]} in _toc.yml")
+        sync(path, audience=argv[1])
     except ChapterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    print(f"set the audience of {path.relative_to(ROOT)}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
