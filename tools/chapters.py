@@ -75,7 +75,7 @@ def repository(root: Path = ROOT) -> tuple[str, str]:
 def toc_parts(root: Path = ROOT) -> list[tuple[str, list[str]]]:
     """``[(caption, [docname, ...]), ...]`` in the book's order, from ``_toc.yml``."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    return [(part.get("caption", ""), [ch["file"] for ch in part.get("chapters", [])])
+    return [(part.get("caption", ""), [ch["file"] for ch in part.get("chapters", []) if "file" in ch])
             for part in toc.get("parts", [])]
 
 
