@@ -118,7 +118,8 @@ def test_exercise_notebook_says_how_long_it_takes_as_the_chapter_does(path):
 # ---------------------------------------------------------------------------------------------
 
 def hrefs(path: Path) -> list[str]:
-    return [a["href"] for a in bs4.BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find_all("a", href=True)]
+    soup = bs4.BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    return [a["href"] for a in soup.find_all("a", href=True)]
 
 
 def test_links_come_from_the_repository_address_in_the_config():
