@@ -111,7 +111,9 @@ class Question:
         from otter.assign.solutions import replace_solutions
 
         code = "\n".join(c.source for c in self.solution if c.cell_type == "code")
-        return "\n".join(replace_solutions(code.splitlines(), "python"))
+        lines = replace_solutions(code.splitlines(), "python")      # one `...` for a run of them
+        return "\n".join(line for i, line in enumerate(lines)
+                         if not (line.strip() == "..." and i and lines[i - 1].strip() == "..."))
 
     @property
     def test_code(self) -> str:
