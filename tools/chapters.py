@@ -1,24 +1,12 @@
-"""What an instructor needs to know about each chapter, read from the chapters themselves.
+"""What an instructor needs to know about each chapter, read from the chapters themselves, and the
+links that open the exercise notebooks (the one place launch links are made).
 
-Every chapter notebook ``book/NN-slug.ipynb`` opens with an admonition that tells the reader its
-learning objectives, prerequisites and time. This module reads that admonition and keeps a
-machine-readable copy of it in the notebook's metadata::
-
-    "metadata": {"tinyseek": {"chapter": {
-        "objectives": ["date the four events ...", ...],
-        "prerequisites": "none for reading; basic Python ...",
-        "reading_minutes": 25,
-        "exercise_minutes": 30,
-        "audience": "everyone: ..."          # the one field the author writes here, not in prose
-    }}}
-
-``make exercises`` refreshes the first four fields from the admonition (so nothing is typed twice)
-and ``tests/test_instructor.py`` fails when they disagree. ``audience`` (who the chapter suits) is
-not in the admonition; set it once with ``python tools/chapters.py NN "..."``.
-
-The instructor guide's tables, syllabi and assignment links are generated from this (see
-``book/_ext/instructor.py``); the repository's address comes from ``_config.yml`` only. Chapters
-and exercise masters are discovered from the file system and ``_toc.yml``, never listed here.
+A chapter ``book/NN-slug.ipynb`` opens with an admonition (``ADMONITION``) giving its objectives,
+prerequisites and time. ``make exercises`` copies them into the notebook's metadata
+(``tinyseek.chapter``), beside ``audience``, the one field written there (``python
+tools/chapters.py NN "who it suits"``); ``tests/test_instructor.py`` fails when the two disagree.
+The instructor guide's tables are generated from this (``book/_ext/instructor.py``). The
+repository's address and branch come from ``_config.yml`` only; chapters from ``_toc.yml``.
 """
 
 from __future__ import annotations
@@ -33,14 +21,9 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "book"
-EXERCISES = ROOT / "exercises"
-META_KEY = "tinyseek"
 DERIVED = ("objectives", "prerequisites", "reading_minutes", "exercise_minutes")
-# Where students' JupyterHub links go when _config.yml names no hub (launch_buttons.jupyterhub_url).
-HUB_PLACEHOLDER = "https://YOUR-HUB.example.edu"
-
-ADMONITION_FORMAT = """the chapter's first markdown cell needs an admonition of this form:
+HUB_PLACEHOLDER = "https://YOUR-HUB.example.edu"    # until _config.yml sets launch_buttons.jupyterhub_url
+ADMONITION = """the chapter's first markdown cell needs a title and an admonition of this form:
 
 :::{admonition} In this chapter
 :class: tip
@@ -57,10 +40,6 @@ ADMONITION_FORMAT = """the chapter's first markdown cell needs an admonition of 
 class ChapterError(ValueError):
     """A chapter does not follow the book's conventions; the message says what to change."""
 
-
-# ---------------------------------------------------------------------------------------------
-# Configuration: the repository's address and the table of contents
-# ---------------------------------------------------------------------------------------------
 
 def config(root: Path = ROOT) -> dict:
     return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
@@ -79,9 +58,11 @@ def toc_parts(root: Path = ROOT) -> list[tuple[str, list[str]]]:
             for part in toc.get("parts", [])]
 
 
-# ---------------------------------------------------------------------------------------------
-# Chapters
-# ---------------------------------------------------------------------------------------------
+def chapter_paths(root: Path = ROOT) -> list[Path]:
+    """Chapter notebooks (``book/NN-slug.ipynb``) in the order of ``_toc.yml``."""
+    paths = [root / f"{doc}.ipynb" for _, docs in toc_parts(root) for doc in docs]
+    return [p for p in paths if re.fullmatch(r"\d\d-.+", p.stem) and p.exists()]
+
 
 @dataclass(frozen=True)
 class Chapter:
@@ -98,11 +79,7 @@ class Chapter:
     @property
     def docname(self) -> str:
         """Sphinx's name for the page, e.g. ``book/01-deepseek-moment``."""
-        return self.path.relative_to(self.path.parents[1]).with_suffix("").as_posix()
-
-    @property
-    def master(self) -> Path:
-        return self.path.parents[1] / "exercises" / "masters" / self.path.name
+        return f"book/{self.path.stem}"
 
     @property
     def student(self) -> Path:
@@ -113,112 +90,90 @@ class Chapter:
         return self.part.split(".", 1)[0].strip() if "." in self.part else ""
 
 
-def chapter_paths(root: Path = ROOT) -> list[Path]:
-    """Chapter notebooks in the order of ``_toc.yml`` (a chapter is ``book/NN-slug.ipynb``)."""
-    paths = []
-    for _, docs in toc_parts(root):
-        for doc in docs:
-            path = root / f"{doc}.ipynb"
-            if re.fullmatch(r"\d\d-.+", path.stem) and path.exists():
-                paths.append(path)
-    return paths
-
-
-def _admonition(nb: nbformat.NotebookNode, path: Path) -> tuple[str, str]:
-    """``(title, admonition body)`` from the chapter's first markdown cell."""
-    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
-    if first is None:
-        raise ChapterError(f"{path.name}: no markdown cell; {ADMONITION_FORMAT}")
-    title = re.search(r"^#\s+(.+?)\s*$", first.source, re.M)
-    body = re.search(r"^(:{3,}|`{3,})\{admonition\}[^\n]*\n(.*?)^\1\s*$", first.source, re.M | re.S)
-    if not title or not body:
-        raise ChapterError(f"{path.name}: no title or no opening admonition; {ADMONITION_FORMAT}")
-    return title.group(1), body.group(2)
-
-
 def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _admonition(nb: nbformat.NotebookNode, name: str) -> tuple[str, str]:
+    """``(title, admonition body)`` from the chapter's first markdown cell."""
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    title = re.search(r"^#\s+(.+?)\s*$", first, re.M)
+    body = re.search(r"^(:{3,}|`{3,})\{admonition\}[^\n]*\n(.*?)^\1\s*$", first, re.M | re.S)
+    if not title or not body:
+        raise ChapterError(f"{name}: no title or no opening admonition; {ADMONITION}")
+    return title.group(1), body.group(2)
+
+
+def _minutes(words: str, text: str, name: str) -> int:
+    """Minutes in '<N> minutes <words>' or '<N> hour(s) <words>' (also 'min', 'h')."""
+    m = re.search(rf"(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|h)\s+{words}", text)
+    if not m:
+        raise ChapterError(f"{name}: the time line must say '<N> minutes to read, <M> minutes for "
+                           f"the exercises', found {_one_line(text)!r}")
+    return round(float(m.group(1)) * (60 if m.group(2).startswith("h") else 1))
+
+
 def parse_admonition(body: str, name: str = "chapter") -> dict:
-    """The four derived fields from the text of an opening admonition (see ``ADMONITION_FORMAT``)."""
+    """The four derived fields from the text of an opening admonition (see ``ADMONITION``)."""
     objectives = re.search(r"\*\*You will be able to\*\*:?\s*\n((?:\s*[-*] .*(?:\n|$)(?:[ \t]+\S.*(?:\n|$))*)+)",
                            body)
     prereq = re.search(r"\*\*Prerequisites:\*\*\s*(.+?)(?:\n\s*\n|\n\*\*|$)", body, re.S)
     time = re.search(r"\*\*Time:\*\*\s*(.+?)(?:\n\s*\n|$)", body, re.S)
     if not (objectives and prereq and time):
-        raise ChapterError(f"{name}: objectives, prerequisites or time missing; {ADMONITION_FORMAT}")
-    items = re.split(r"^\s*[-*] ", objectives.group(1), flags=re.M)
-    items = [_one_line(i).rstrip(";.") for i in items if i.strip()]
-    reading = _minutes_before(r"to read", time.group(1))
-    doing = _minutes_before(r"for the exercises", time.group(1))
-    if reading is None or doing is None:
-        raise ChapterError(f"{name}: the time line must say '<N> minutes to read, <M> minutes for "
-                           f"the exercises', found {_one_line(time.group(1))!r}")
+        raise ChapterError(f"{name}: objectives, prerequisites or time missing; {ADMONITION}")
+    items = [_one_line(i).rstrip(";.") for i in re.split(r"^\s*[-*] ", objectives.group(1), flags=re.M) if i.strip()]
     if not 3 <= len(items) <= 5:
         raise ChapterError(f"{name}: {len(items)} learning objectives; the book asks for 3 to 5")
     return {"objectives": items, "prerequisites": _one_line(prereq.group(1)),
-            "reading_minutes": reading, "exercise_minutes": doing}
-
-
-def _minutes_before(words: str, text: str) -> int | None:
-    """Minutes in '<N> minutes <words>' or '<N> hour(s) <words>' (also 'min', 'h')."""
-    m = re.search(rf"(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|h)\s+{words}", text)
-    if not m:
-        return None
-    return round(float(m.group(1)) * (60 if m.group(2).startswith("h") else 1))
+            "reading_minutes": _minutes("to read", time.group(1), name),
+            "exercise_minutes": _minutes("for the exercises", time.group(1), name)}
 
 
 def from_admonition(path: Path) -> dict:
-    nb = nbformat.read(path, as_version=4)
-    return parse_admonition(_admonition(nb, path)[1], path.name)
+    return parse_admonition(_admonition(nbformat.read(path, as_version=4), path.name)[1], path.name)
 
 
 def stored(path: Path) -> dict:
-    return dict(nbformat.read(path, as_version=4).metadata.get(META_KEY, {}).get("chapter", {}))
+    return dict(nbformat.read(path, as_version=4).metadata.get("tinyseek", {}).get("chapter", {}))
 
 
 def load(path: Path, root: Path = ROOT, strict: bool = True) -> Chapter:
     """A chapter as its metadata describes it; raises ChapterError if the metadata is missing.
 
-    ``strict=False`` (the book build) describes a chapter whose metadata is missing from its
-    admonition instead, with an empty audience, so that merging a chapter never breaks the build;
-    the tests still fail until ``make exercises`` has been run.
+    ``strict=False`` (the book build) reads a chapter without metadata from its admonition instead,
+    with an empty audience, so merging a chapter never breaks the build; the tests still fail.
     """
     nb = nbformat.read(path, as_version=4)
-    meta = nb.metadata.get(META_KEY, {}).get("chapter", {})
+    meta = nb.metadata.get("tinyseek", {}).get("chapter", {})
     missing = [k for k in (*DERIVED, "audience") if not meta.get(k)]
+    stale = set(missing) & set(DERIVED)
     try:
-        title, body = _admonition(nb, path)
+        title, body = _admonition(nb, path.name)
         if missing and strict:
-            hint = ("run `make exercises`" if set(missing) & set(DERIVED) else
-                    f'run `python tools/chapters.py {path.stem[:2]} "who it suits"`')
-            raise ChapterError(f"{path.name}: metadata {META_KEY}.chapter lacks {', '.join(missing)}: {hint}")
-        fields = {k: meta[k] for k in DERIVED} if not set(missing) & set(DERIVED) else parse_admonition(body, path.name)
+            hint = "`make exercises`" if stale else f'`python tools/chapters.py {path.stem[:2]} "..."`'
+            raise ChapterError(f"{path.name}: metadata tinyseek.chapter lacks {', '.join(missing)}: run {hint}")
+        fields = parse_admonition(body, path.name) if stale else {k: meta[k] for k in DERIVED}
     except ChapterError:
         if strict:
             raise
         title, fields = path.stem, {"objectives": [], "prerequisites": "", "reading_minutes": 0, "exercise_minutes": 0}
-    doc = path.relative_to(root).with_suffix("").as_posix()
-    part = next((cap for cap, docs in toc_parts(root) if doc in docs), "")
+    part = next((cap for cap, docs in toc_parts(root) if f"book/{path.stem}" in docs), "")
     return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
                    audience=meta.get("audience", ""), **fields)
 
 
 def chapters(root: Path = ROOT, strict: bool = True) -> list[Chapter]:
-    """Every chapter in the book's order, described by its metadata (see ``load``)."""
+    """Every chapter in the book's order (see ``load``)."""
     return [load(p, root, strict) for p in chapter_paths(root)]
 
 
 def sync(path: Path, audience: str | None = None) -> bool:
-    """Refresh the metadata of ``path`` from its admonition (and set ``audience`` if given).
-
-    Returns whether the file changed. Never invents an audience.
-    """
+    """Refresh the metadata of ``path`` from its admonition (and set ``audience`` if given);
+    returns whether the file changed. Never invents an audience."""
     nb = nbformat.read(path, as_version=4)
-    meta = nb.metadata.setdefault(META_KEY, {}).setdefault("chapter", {})
+    meta = nb.metadata.setdefault("tinyseek", {}).setdefault("chapter", {})
     before = dict(meta)
-    meta.update(parse_admonition(_admonition(nb, path)[1], path.name))
+    meta.update(parse_admonition(_admonition(nb, path.name)[1], path.name))
     if audience is not None:
         if not audience.strip():
             raise ChapterError("audience must say who the chapter suits")
@@ -229,7 +184,7 @@ def sync(path: Path, audience: str | None = None) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Exercise notebooks and the links that open them
+# Launch links: Binder, Colab and JupyterHub open a file of the repository at _config.yml's branch
 # ---------------------------------------------------------------------------------------------
 
 def exercise_notebooks(root: Path = ROOT) -> list[Path]:
@@ -238,8 +193,6 @@ def exercise_notebooks(root: Path = ROOT) -> list[Path]:
 
 
 def binder_link(path: str, root: Path = ROOT) -> str:
-    """The one place launch links are made: Binder, Colab and JupyterHub open ``path`` (in the
-    repository) at the address and branch of ``_config.yml``."""
     url, branch = repository(root)
     hub = config(root).get("launch_buttons", {}).get("binderhub_url") or "https://mybinder.org"
     return f"{hub.rstrip('/')}/v2/gh/{url.split('github.com/', 1)[1]}/{branch}?urlpath=lab/tree/{quote(path)}"
@@ -261,8 +214,7 @@ def nbgitpuller_link(path: str, root: Path = ROOT, hub: str | None = None) -> st
 
 def repository_path_of_nbgitpuller_link(link: str, root: Path = ROOT) -> str:
     """The file inside the repository that an nbgitpuller link opens (for the link test)."""
-    query = parse_qs(urlsplit(link).query)
-    url = repository(root)[0]
+    query, url = parse_qs(urlsplit(link).query), repository(root)[0]
     prefix = f"lab/tree/{url.rsplit('/', 1)[1]}/"
     if not query["urlpath"][0].startswith(prefix) or query["repo"][0] != url:
         raise ValueError(f"not a link into this repository: {link}")
@@ -275,10 +227,6 @@ def repository_path_of_nbgitpuller_link(link: str, root: Path = ROOT) -> str:
 
 def minutes(n: int) -> str:
     return f"{n} min" if n < 60 else f"{n // 60} h {n % 60:02d} min" if n % 60 else f"{n // 60} h"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _doc(ch: Chapter) -> str:
@@ -294,80 +242,57 @@ def chapter_table(chs: list[Chapter]) -> str:
                   f"  - {ch.audience}", f"  - {ch.prerequisites}",
                   f"  - {minutes(ch.reading_minutes)} reading, {minutes(ch.exercise_minutes)} exercises"]
         lines += [("  - - " if i == 0 else "    - ") + o for i, o in enumerate(ch.objectives)] or ["  - "]
-    total_r = sum(c.reading_minutes for c in chs)
-    total_e = sum(c.exercise_minutes for c in chs)
-    lines += ["* - **All chapters**", "  - ", "  - ",
-              f"  - **{minutes(total_r)}** reading, **{minutes(total_e)}** exercises", "  - ", ":::"]
-    return "\n".join(lines)
+    total_r, total_e = sum(c.reading_minutes for c in chs), sum(c.exercise_minutes for c in chs)
+    return "\n".join(lines + ["* - **All chapters**", "  - ", "  - ",
+                              f"  - **{minutes(total_r)}** reading, **{minutes(total_e)}** exercises", "  - ", ":::"])
 
 
 def exercise_links_table(root: Path = ROOT) -> str:
-    """Binder, Colab and JupyterHub (nbgitpuller) links for every exercise notebook."""
+    """The page and the Binder, Colab and JupyterHub (nbgitpuller) links of every exercise notebook."""
     lines = ["| Exercise notebook | Page | Binder | Colab | JupyterHub (nbgitpuller) |", "|---|---|---|---|---|"]
     for nb in exercise_notebooks(root):
         rel = nb.relative_to(root).as_posix()
         lines.append(f"| `{rel}` | {{doc}}`questions </book/exercises/{nb.stem}>` | [open]({binder_link(rel, root)}) "
-                     f"| [open]({colab_link(rel, root)}) "
-                     f"| [open]({nbgitpuller_link(rel, root)}) |")
-    return "\n".join(lines)
-
-
-def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter],
-                   builds: dict[str, list[str]] | None = None) -> str:
-    """A syllabus from a plan of sessions ``(session, [part numerals or chapter numbers], focus)``.
-
-    Chapters are looked up, not listed: a part numeral ("III") brings every chapter of that part,
-    a two-digit number ("01") one chapter. Times are the chapters' own; ``builds`` maps a chapter
-    number to its build-it exercises (MyST links), read from the masters.
-    """
-    builds = builds or {}
-    lines = ["| Session | Chapters | Reading | Exercises | Build-it exercises | Focus |", "|---|---|---|---|---|---|"]
-    for session, refs, focus in plan:
-        picked = [c for c in chs if c.part_numeral in refs or c.number in refs]
-        if picked:
-            names = ", ".join(_doc(c) for c in picked)
-            read = minutes(sum(c.reading_minutes for c in picked))
-            do = minutes(sum(c.exercise_minutes for c in picked))
-        else:
-            names, read, do = "(no chapter of this part in this edition yet)", "–", "–"
-        built = ", ".join(b for c in picked for b in builds.get(c.number, [])) or "–"
-        lines.append(f"| {_cell(session)} | {names} | {read} | {do} | {built} | {_cell(focus)} |")
+                     f"| [open]({colab_link(rel, root)}) | [open]({nbgitpuller_link(rel, root)}) |")
     return "\n".join(lines)
 
 
 def parse_plan(text: str) -> list[tuple[str, list[str], str]]:
     """Plan lines ``Session | I, II | focus`` (the body of a ``{syllabus}`` directive)."""
     plan = []
-    for line in text.splitlines():
-        if line.strip():
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) != 3:
-                raise ValueError(f"syllabus line needs 'session | parts or chapters | focus': {line!r}")
-            plan.append((parts[0], [r for r in re.split(r"[,\s]+", parts[1]) if r], parts[2]))
+    for line in filter(str.strip, text.splitlines()):
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3:
+            raise ValueError(f"syllabus line needs 'session | parts or chapters | focus': {line!r}")
+        plan.append((parts[0], [r for r in re.split(r"[,\s]+", parts[1]) if r], parts[2]))
     return plan
 
 
-# ---------------------------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------------------------
+def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter],
+                   builds: dict[str, list[str]] | None = None) -> str:
+    """A syllabus from a plan of sessions ``(session, [part numerals or chapter numbers], focus)``:
+    a part numeral ("III") brings every chapter of that part in this edition, a number ("01") one
+    chapter. Times are the chapters' own; ``builds`` maps a chapter number to its build-it
+    exercises (MyST links, read from the masters)."""
+    lines = ["| Session | Chapters | Reading | Exercises | Build-it exercises | Focus |", "|---|---|---|---|---|---|"]
+    for session, refs, focus in plan:
+        picked = [c for c in chs if c.part_numeral in refs or c.number in refs]
+        names = ", ".join(map(_doc, picked)) or "(no chapter of this part in this edition yet)"
+        read = minutes(sum(c.reading_minutes for c in picked)) if picked else "–"
+        do = minutes(sum(c.exercise_minutes for c in picked)) if picked else "–"
+        built = ", ".join(b for c in picked for b in (builds or {}).get(c.number, [])) or "–"
+        lines.append(" | ".join(["", session, names, read, do, built, focus, ""]).strip().replace("\n", " "))
+    return "\n".join(lines)
 
-def main(argv: list[str]) -> int:
-    """``python tools/chapters.py NN "who it suits"``: set a chapter's audience (the one field
-    that is not in its opening box)."""
-    if len(argv) != 2:
-        print(main.__doc__, file=sys.stderr)
-        return 2
-    path = next((p for p in chapter_paths() if p.stem.startswith(argv[0])), None)
+
+if __name__ == "__main__":      # python tools/chapters.py NN "who it suits": set a chapter's audience
+    if len(sys.argv) != 3:
+        sys.exit('usage: python tools/chapters.py NN "who the chapter suits"')
+    path = next((p for p in chapter_paths() if p.stem.startswith(sys.argv[1])), None)
+    if path is None:
+        sys.exit(f"error: no chapter {sys.argv[1]} in _toc.yml")
     try:
-        if path is None:
-            raise ChapterError(f"no chapter {argv[0]} in _toc.yml")
-        sync(path, audience=argv[1])
+        sync(path, audience=sys.argv[2])
     except ChapterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        sys.exit(f"error: {err}")
     print(f"set the audience of {path.relative_to(ROOT)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
