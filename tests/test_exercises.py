@@ -225,7 +225,7 @@ def test_exercise_page_shows_solutions_and_rubrics_only_to_instructors(tmp_path)
 
 
 @pytest.mark.parametrize("yaml_text, complaint", [
-    ('question: "Q?"\nchoices:\n  - answer: "A"\n    why: "w"\n  - answer: "B"\n    why: "w"', "no choice is marked"),
+    ('question: "Q?"\nchoices:\n  - answer: "A"\n    why: "w"\n  - answer: "B"\n    why: "w"', "one marked `correct: true`"),
     ('question: "Q?"\nchoices:\n  - answer: "A"\n    correct: true\n  - answer: "B"\n    why: "w"', "choice 1 needs"),
     ('question: "Q?"\nanswer: 3\nunit: "s"\nwhy: "w"', "tolerance"),
     ("question: [unclosed", "not valid YAML"),

@@ -1,14 +1,7 @@
-"""`make autograder`: an otter autograder bundle for every exercise master.
-
-    python tools/autograder.py     # writes exercises/dist/NN-slug/autograder.zip and
-                                   # exercises/dist/NN-slug/solution/NN-slug.ipynb
-
-The bundle is what ``otter assign`` generates from the prepared master (the same one the student
-notebook comes from, see ``tools/exercises.py``): the tests, and the set-up otter needs to grade.
-It works three ways: ``otter run -a autograder.zip submission.ipynb`` on this machine (no Docker),
-``otter grade`` (Docker), and as a Gradescope autograder. ``grade`` below is the first of these
-from Python; the test suite uses it to check that the solution scores full marks and the blank
-student notebook zero.
+"""`make autograder`: ``exercises/dist/NN-slug/autograder.zip`` and the solution notebook
+``exercises/dist/NN-slug/solution/NN-slug.ipynb`` for every master, from ``otter assign`` on the
+prepared master (tools/exercises.py). The bundle grades with ``otter run -a autograder.zip
+submission.ipynb`` (no Docker; ``grade`` below), ``otter grade`` (Docker) or on Gradescope.
 """
 
 from __future__ import annotations
@@ -26,10 +19,8 @@ import exercises  # noqa: E402
 
 
 def bundle(master: Path, out: Path) -> tuple[Path, Path]:
-    """Write ``out/autograder.zip`` and ``out/solution/<master's name>`` for ``master``.
-
-    The solution keeps the notebook's name: its set-up cell opens the file by that name.
-    """
+    """Write ``out/autograder.zip`` and ``out/solution/<master's name>`` (the set-up cell opens the
+    notebook by that name) for ``master``."""
     (out / "solution").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         dist = exercises.assign(master, Path(tmp) / "dist", generate=True)
@@ -42,11 +33,8 @@ def bundle(master: Path, out: Path) -> tuple[Path, Path]:
 
 
 def grade(autograder_zip: Path, submission: Path) -> tuple[float, float]:
-    """``(points, possible)`` for ``submission``, graded by otter on this machine (no Docker).
-
-    The submission is copied into a scratch folder first: otter executes it there and leaves
-    its log and results beside it.
-    """
+    """``(points, possible)`` for ``submission``, graded by otter on this machine, in a scratch
+    folder (otter leaves its log and results beside the notebook)."""
     from otter.api import grade_submission
 
     with tempfile.TemporaryDirectory() as tmp:

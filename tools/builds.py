@@ -1,14 +1,10 @@
-"""The extra builds of the book: the student site and the PDF.
+"""The extra builds of the book: ``python tools/builds.py student`` (the site without solutions,
+in _build/student/_build/html) and ``python tools/builds.py pdf`` (_build/pdf/_build/latex/book.pdf).
 
-    python tools/builds.py student   # _build/student/_build/html: the site without solutions
-    python tools/builds.py pdf       # _build/pdf/_build/latex/book.pdf: the whole book
-
-Each build reads ``_config.yml`` and overlays a few settings (written to ``_build/<name>.yml``),
-so the book's configuration stays in one file. Both reuse the notebooks executed by ``make book``
-(the jupyter-cache in ``_build/.jupyter_cache``): neither executes a chapter that is cached.
-Each has its own output and doctree folders, so they never force ``make book`` to re-read; each
-starts with fresh doctrees, because Sphinx would keep a chapter's old outputs after a change to
-``tinyseek`` (the notebook's text is unchanged) while ``make book`` has re-executed it.
+Each overlays a few settings on ``_config.yml`` (written to ``_build/<name>.yml``), reuses the
+notebooks ``make book`` executed (``_build/.jupyter_cache``), and has its own output folder. Each
+starts with fresh doctrees: after a change to ``tinyseek`` Sphinx would keep a chapter's old
+outputs (its text is unchanged) while ``make book`` has re-executed it.
 """
 
 from __future__ import annotations
@@ -22,14 +18,14 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import chapters  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 CACHE = BUILD / ".jupyter_cache"
 STRICT = ["--warningiserror", "--nitpick", "--keep-going"]
-
-
-def base_config() -> dict:
-    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 
 
 def overlay(config: dict, extra: dict) -> dict:
@@ -44,7 +40,7 @@ def overlay(config: dict, extra: dict) -> dict:
 
 
 def student_config() -> dict:
-    config = base_config()
+    config = chapters.config(ROOT)
     return overlay(config, {
         "title": f"{config['title']} (student edition)",
         "execute": {"cache": str(CACHE)},
@@ -67,7 +63,7 @@ CJK_PREAMBLE = r"""
 
 
 def pdf_config() -> dict:
-    return overlay(base_config(), {
+    return overlay(chapters.config(ROOT), {
         "execute": {"cache": str(CACHE)},
         "latex": {"latex_documents": {"targetname": "book.tex"}},
         "sphinx": {"local_extensions": {"print_outputs": "book/_ext"},

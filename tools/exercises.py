@@ -1,19 +1,13 @@
-"""The exercise masters (``exercises/masters/NN-slug.ipynb``), the one home of every exercise.
+"""The otter masters ``exercises/masters/NN-slug.ipynb``, the one home of every exercise, and
+what is made from them:
 
-    python tools/exercises.py          # `make exercises`: the one step after writing a master
-    python tools/exercises.py pages    # only the exercise pages (the book's build does this itself)
-
-From each master it makes:
-
-1. the student notebook ``exercises/NN-slug.ipynb``: the master gets the book's standard set-up
-   cell and closing summary, then ``otter assign`` strips the solutions and stores the checks
-   (renumbered cell ids, so an unchanged master gives a byte-identical file);
-2. the page ``book/exercises/NN-slug.md`` (not committed): each question's prompt, the launch
-   links, and in the instructor build the solution or rubric, collapsed (``pages``);
-3. the self-check questions (raw cells starting ``# SELF-CHECK``, YAML) that
-   ``book/_ext/instructor.py`` renders at the end of the chapter's page.
-
-``make exercises`` also refreshes each chapter's metadata from its opening box (tools/chapters.py).
+- the student notebook ``exercises/NN-slug.ipynb`` (``make exercises``): the master with the
+  book's set-up cell and summary, through ``otter assign`` (cell ids renumbered, so an unchanged
+  master gives a byte-identical file); ``make exercises`` also refreshes chapter metadata;
+- the page ``book/exercises/NN-slug.md`` (``python tools/exercises.py pages``; the book's build
+  writes it first, see book/_ext/instructor.py): prompts, launch links and, for instructors only,
+  solutions and rubrics, collapsed;
+- the self-checks (raw cells ``# SELF-CHECK`` + YAML) shown at the end of the chapter's page.
 """
 
 from __future__ import annotations
@@ -175,32 +169,28 @@ def read(path: Path) -> Master:
 
 def validate_self_check(text: str, master: str, number: int) -> dict:
     """A self-check question from its YAML, checked; a MasterError names the master and question."""
+    where = f"{master}, self-check {number}"
     try:
         q = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise MasterError(f"{master}, self-check {number}: not valid YAML: {err}") from None
-    where = f"{master}, self-check {number}"
-    if not isinstance(q, dict) or not isinstance(q.get("question"), str) or not q["question"].strip():
-        raise MasterError(f"{where}: needs `question: \"...\"` (a string)")
+        raise MasterError(f"{where}: not valid YAML: {err}") from None
+    if not isinstance(q, dict) or not isinstance(q.get("question"), str):
+        raise MasterError(f'{where}: needs `question: "..."` (a string)')
     where += f" ({q['question'][:50]!r})"
     if "choices" in q:
-        choices = q["choices"]
-        if not isinstance(choices, list) or len(choices) < 2:
-            raise MasterError(f"{where}: `choices` must be a list of at least 2 choices")
+        choices = q["choices"] if isinstance(q["choices"], list) else []
         for i, c in enumerate(choices, 1):
-            if not isinstance(c, dict) or not isinstance(c.get("answer"), str) or not isinstance(c.get("why"), str):
-                raise MasterError(f"{where}: choice {i} needs `answer: \"...\"` and `why: \"...\"` (strings)")
-            if not isinstance(c.get("correct", False), bool):
-                raise MasterError(f"{where}: choice {i}: `correct` must be true or false")
-            if set(c) - {"answer", "why", "correct"}:
-                raise MasterError(f"{where}: choice {i}: unknown keys {sorted(set(c) - {'answer', 'why', 'correct'})}")
-        if not any(c.get("correct") for c in choices):
-            raise MasterError(f"{where}: no choice is marked `correct: true`")
+            if not (isinstance(c, dict) and set(c) <= {"answer", "why", "correct"} and isinstance(c.get("why"), str)
+                    and isinstance(c.get("answer"), str) and isinstance(c.get("correct", False), bool)):
+                raise MasterError(f'{where}: choice {i} needs `answer: "..."` and `why: "..."` (strings), '
+                                  "and may say `correct: true`")
+        if len(choices) < 2 or not any(c.get("correct") for c in choices):
+            raise MasterError(f"{where}: `choices` needs at least 2 choices, one marked `correct: true`")
         return {"question": q["question"], "choices": choices}
-    numbers = all(type(q.get(k)) in (int, float) for k in ("answer", "tolerance"))
-    if not numbers or q["tolerance"] < 0 or not isinstance(q.get("why"), str) or not isinstance(q.get("unit"), str):
+    if not (all(type(q.get(k)) in (int, float) for k in ("answer", "tolerance")) and q["tolerance"] >= 0
+            and isinstance(q.get("why"), str) and isinstance(q.get("unit"), str)):
         raise MasterError(f"{where}: needs either `choices` or a number: `answer` (number), `tolerance` "
-                          f"(number >= 0), `unit` (string, may be \"\") and `why` (string)")
+                          f'(number >= 0), `unit` (string, may be "") and `why` (string)')
     return {k: q[k] for k in ("question", "answer", "tolerance", "unit", "why")}
 
 
