@@ -225,7 +225,7 @@ def test_exercise_page_shows_solutions_and_rubrics_only_to_instructors(tmp_path)
 
 
 @pytest.mark.parametrize("yaml_text, complaint", [
-    ('question: "Q?"\nchoices:\n  - answer: "A"\n    why: "w"\n  - answer: "B"\n    why: "w"', "one marked `correct: true`"),
+    ('question: "Q?"\nchoices:\n  - answer: "A"\n    why: "w"\n  - answer: "B"\n    why: "w"', "one marked `correct"),
     ('question: "Q?"\nchoices:\n  - answer: "A"\n    correct: true\n  - answer: "B"\n    why: "w"', "choice 1 needs"),
     ('question: "Q?"\nanswer: 3\nunit: "s"\nwhy: "w"', "tolerance"),
     ("question: [unclosed", "not valid YAML"),
@@ -248,3 +248,17 @@ def test_every_master_reads_and_its_page_has_every_question(master):
     read = READ[master.name]
     page = exercises.page(read, False, ROOT)
     assert read.questions and page.count("\n## ") == len(read.questions)
+
+
+def test_self_checks_render_as_html_that_needs_no_kernel():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import instructor
+
+    choice = instructor.self_check_html({"question": "Which `route`?", "choices": [
+        {"answer": "top-$k$", "correct": True, "why": "the *highest* <b>scores</b>"},
+        {"answer": "all", "why": "dense"}]}, "sc-1", 1)
+    assert choice.count("<details") == 2 and "<script" not in choice and "<form" not in choice
+    assert "<code>route</code>" in choice and "&lt;b&gt;" in choice and r"\(k\)" in choice
+    number = instructor.self_check_html({"question": "How many?", "answer": 37, "tolerance": 0.5,
+                                         "unit": "billion", "why": "V3 activates 37B"}, "sc-2", 2)
+    assert 'data-answer="37"' in number and '<label for="sc-2-in">' in number and 'id="sc-2-in"' in number
