@@ -66,7 +66,7 @@ student: $(STAMP) _build/.code-stamp vendor
 
 ## autograder: an otter autograder bundle per exercise notebook, in exercises/dist/NN-slug/
 autograder: $(STAMP)
-	$(BIN)/python tools/autograder.py
+	$(BIN)/python tools/exercises.py autograder
 
 ## pdf: the whole book as _build/pdf/_build/latex/book.pdf (installs Debian's TeX when missing)
 pdf: $(STAMP) _build/.code-stamp pdf-deps

@@ -2,7 +2,7 @@
 may leak), otter grading of every exercise notebook, the notebooks' set-up and summary, the PDF.
 
 The builds these tests read are made by `make test` before pytest runs (`make book`, `make
-student`, `make pdf`); the otter bundles are built here, by the code `make autograder` runs.
+student`, `make pdf`); the otter bundles are built here, by the code `make autograder` runs (tools/exercises.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import types
 from pathlib import Path
 from urllib.parse import unquote
 
-import autograder
 import bs4
 import chapters
 import nbformat
@@ -286,15 +285,15 @@ def test_the_unbound_name_check_catches_a_check_that_reads_a_notebook_global(tmp
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
     out = tmp_path_factory.mktemp("autograder")
-    return {m.name: autograder.bundle(m, out / m.stem) for m in MASTERS}
+    return {m.name: exercises.bundle(m, out / m.stem) for m in MASTERS}
 
 
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_otter_gives_the_solution_full_marks_and_the_blank_notebook_zero(bundles, master):
     zip_path, solution = bundles[master.name]
-    points, possible = autograder.grade(zip_path, solution)
+    points, possible = exercises.grade(zip_path, solution)
     assert possible >= 4 and points == possible
-    blank, possible_blank = autograder.grade(zip_path, ROOT / "exercises" / master.name)
+    blank, possible_blank = exercises.grade(zip_path, ROOT / "exercises" / master.name)
     assert (blank, possible_blank) == (0, possible)
 
 

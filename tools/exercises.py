@@ -7,7 +7,9 @@ what is made from them:
 - the page ``book/exercises/NN-slug.md`` (``python tools/exercises.py pages``; the book's build
   writes it first, see book/_ext/instructor.py): prompts, launch links and, for instructors only,
   solutions and rubrics, collapsed;
-- the self-checks (raw cells ``# SELF-CHECK`` + YAML) shown at the end of the chapter's page.
+- the self-checks (raw cells ``# SELF-CHECK`` + YAML) shown at the end of the chapter's page;
+- the otter autograder bundles (``make autograder``: ``python tools/exercises.py autograder``), in
+  ``exercises/dist/NN-slug/``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -344,10 +347,36 @@ def student_notebook(master: Path) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+def bundle(master: Path, out: Path) -> tuple[Path, Path]:
+    """`make autograder`: ``out/autograder.zip`` (for ``otter run -a``, ``otter grade`` or
+    Gradescope) and ``out/solution/<master's name>`` (the set-up cell opens it by that name)."""
+    (out / "solution").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        dist = assign(master, Path(tmp) / "dist", generate=True)
+        [zipped] = (dist / "autograder").glob("*.zip")          # otter's name has a timestamp
+        shutil.copyfile(zipped, out / "autograder.zip")
+        shutil.copyfile(dist / "autograder" / master.name, out / "solution" / master.name)
+    return out / "autograder.zip", out / "solution" / master.name
+
+
+def grade(autograder_zip: Path, submission: Path) -> tuple[float, float]:
+    """``(points, possible)`` for ``submission``, graded by otter here (no Docker) in a scratch folder."""
+    from otter.api import grade_submission
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(submission, Path(tmp) / submission.name)
+        results = grade_submission(str(Path(tmp) / submission.name), str(autograder_zip), quiet=True)
+    return float(results.total), float(results.possible)
+
+
 def main(argv: list[str]) -> None:
     if argv == ["pages"]:
         for path in write_pages():
             print(f"wrote {path.relative_to(ROOT)}")
+        return
+    if argv == ["autograder"]:
+        for master in masters():
+            print("wrote", *(p.relative_to(ROOT) for p in bundle(master, ROOT / "exercises" / "dist" / master.stem)))
         return
     for path in chapters.chapter_paths(ROOT):
         if chapters.sync(path):
