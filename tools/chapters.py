@@ -23,18 +23,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DERIVED = ("objectives", "prerequisites", "reading_minutes", "exercise_minutes")
 HUB_PLACEHOLDER = "https://YOUR-HUB.example.edu"    # until _config.yml sets launch_buttons.jupyterhub_url
-ADMONITION = """the chapter's first markdown cell needs a title and an admonition of this form:
-
-:::{admonition} In this chapter
-:class: tip
-**You will be able to**
-- <objective, starting with a verb>;
-- ...
-
-**Prerequisites:** <what the reader needs>.
-
-**Time:** about <N> minutes to read, <M> minutes for the exercises.
-:::"""
+ADMONITION = ("the chapter's first markdown cell needs a '# Title' and a ':::{admonition} In this chapter' "
+              "holding '**You will be able to**' with 3 to 5 '- objective' lines, '**Prerequisites:** ...' and "
+              "'**Time:** about N minutes to read, M minutes for the exercises.' (see book/01-deepseek-moment.ipynb)")
 
 
 class ChapterError(ValueError):

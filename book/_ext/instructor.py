@@ -102,31 +102,21 @@ class _Generated(SphinxDirective):
         return container.children
 
 
-class ChapterTable(_Generated):
-    """Every chapter: who it suits, prerequisites, time and objectives, in one table."""
-
-    def markdown(self) -> str:
-        return chapters.chapter_table(chapters.chapters(ROOT, strict=False))
-
-
-class ExerciseLinks(_Generated):
-    """The exercise page and the Binder, Colab and nbgitpuller links of every exercise notebook."""
-
-    def markdown(self) -> str:
-        return chapters.exercise_links_table(ROOT)
+def _builds() -> dict[str, list[str]]:
+    """Each chapter's build-it exercises, as links to their questions, read from the masters."""
+    return {m.stem[:2]: [f"{{ref}}`{q.function} <{m.stem}-{q.name}>`" for q in exercises.read(m).questions
+                         if q.name.startswith("build_")] for m in exercises.masters(ROOT)}
 
 
-class Syllabus(_Generated):
-    """A syllabus: each content line is ``session | part numerals or chapter numbers | focus``;
-    each session lists its chapters' build-it exercises, read from the masters."""
-
-    has_content = True
-
-    def markdown(self) -> str:
-        builds = {m.stem[:2]: [f"{{ref}}`{q.function} <{m.stem}-{q.name}>`" for q in exercises.read(m).questions
-                               if q.name.startswith("build_")] for m in exercises.masters(ROOT)}
-        return chapters.syllabus_table(chapters.parse_plan("\n".join(self.content)),
-                                       chapters.chapters(ROOT, strict=False), builds)
+MARKDOWN = {   # directive: its MyST, from its content lines
+    # every chapter: who it suits, prerequisites, time and objectives, in one table
+    "chapter-table": lambda lines: chapters.chapter_table(chapters.chapters(ROOT, strict=False)),
+    # the page and the Binder, Colab and nbgitpuller links of every exercise notebook
+    "exercise-links": lambda lines: chapters.exercise_links_table(ROOT),
+    # a syllabus: each content line is `session | part numerals or chapter numbers | focus`
+    "syllabus": lambda lines: chapters.syllabus_table(chapters.parse_plan("\n".join(lines)),
+                                                      chapters.chapters(ROOT, strict=False), _builds()),
+}
 
 
 def setup(app):
@@ -135,7 +125,7 @@ def setup(app):
     app.connect("doctree-read", _add_self_checks, priority=400)  # before the page's toc is collected
     app.add_css_file("selfcheck.css")
     app.add_js_file("selfcheck.js", defer="defer")
-    app.add_directive("chapter-table", ChapterTable)
-    app.add_directive("exercise-links", ExerciseLinks)
-    app.add_directive("syllabus", Syllabus)
+    for name, make in MARKDOWN.items():
+        app.add_directive(name, type(name, (_Generated,), {"has_content": name == "syllabus",
+                                                           "markdown": lambda self, make=make: make(self.content)}))
     return {"parallel_read_safe": True, "parallel_write_safe": True}
