@@ -20,7 +20,8 @@ import exercises
 MASTERS = exercises.masters()
 READ = {m.name: exercises.read(m) for m in MASTERS}
 BUILDS = [(name, q) for name, m in READ.items() for q in m.questions if q.name.startswith("build_")]
-MIN_BUILD_QUESTIONS = 2      # build-it exercises per chapter (the brief's convention)
+MIN_BUILD_QUESTIONS = 2      # build-it exercises per chapter (the book's convention)
+SELF_CHECKS = range(3, 6)    # self-check questions per chapter
 MIN_CALLS = 20               # a build-it check calls the student's function at least this often
 RELATIVE, ABSOLUTE = 1e-3, 1e-4
 
@@ -152,6 +153,15 @@ def test_every_chapter_has_enough_build_it_questions():
     short = {name: n for name, n in counts.items() if n < MIN_BUILD_QUESTIONS}
     assert not short, (f"chapters with fewer than {MIN_BUILD_QUESTIONS} build-it (`build_`) questions in "
                        f"their master: {short}")
+
+
+def test_every_master_has_self_checks_and_a_discussion_question_with_a_rubric():
+    problems = {name: [f"{len(m.self_checks)} self-checks (3 to 5 wanted)"] * (len(m.self_checks) not in SELF_CHECKS)
+                + ["no discussion question (`manual: true`) with a rubric"] * (not any(
+                    q.manual and any(c.cell_type == "markdown" for c in q.solution) for q in m.questions))
+                for name, m in READ.items()}
+    short = {name: p for name, p in problems.items() if p}
+    assert not short, f"masters short of the exercise conventions: {short}"
 
 
 SYNTHETIC_TEST = '''\
