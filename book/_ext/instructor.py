@@ -5,7 +5,7 @@
   set by ``tools/builds.py student``) writes them without solutions and rubrics.
 - The self-check questions of a chapter's master, at the end of the chapter's page: multiple
   choice as one ``<details>`` per choice (no script), a number as a small form that
-  ``_static/selfcheck.js`` checks in the browser.
+  ``_static/selfcheck.js`` checks in the browser (loaded only by pages with self-checks).
 - ``{chapter-table}``, ``{exercise-links}`` and ``{syllabus}`` for the instructor guide, from the
   chapters' metadata, the masters and ``_config.yml`` (``tools/chapters.py``).
 """
@@ -82,6 +82,13 @@ def _add_self_checks(app, doctree) -> None:
     top += section
 
 
+def _self_check_assets(app, pagename, templatename, context, doctree) -> None:
+    """Only pages with self-checks load their script and style."""
+    if doctree is not None and any("selfcheck" in n.astext() for n in doctree.findall(nodes.raw)):
+        app.add_css_file("selfcheck.css")
+        app.add_js_file("selfcheck.js", defer="defer")
+
+
 # ---------------------------------------------------------------------------------------------
 # The instructor guide's generated tables
 # ---------------------------------------------------------------------------------------------
@@ -123,8 +130,7 @@ def setup(app):
     app.add_config_value("tinyseek_student", False, "env")
     app.connect("config-inited", _write_pages, priority=100)     # before sphinx-external-toc (900)
     app.connect("doctree-read", _add_self_checks, priority=400)  # before the page's toc is collected
-    app.add_css_file("selfcheck.css")
-    app.add_js_file("selfcheck.js", defer="defer")
+    app.connect("html-page-context", _self_check_assets)
     for name, make in MARKDOWN.items():
         app.add_directive(name, type(name, (_Generated,), {"has_content": name == "syllabus",
                                                            "markdown": lambda self, make=make: make(self.content)}))
