@@ -207,7 +207,7 @@ def page(master: Master, solutions: bool, root: Path = ROOT) -> str:
     chapter = root / "book" / master.path.name
     out = [f"# {master.title}", "", master.intro, ""]
     if chapter.exists():
-        out += [f"These exercises go with the chapter {{doc}}`../{chapter.stem}`.", ""]
+        out += [f"**Chapter:** {{doc}}`../{chapter.stem}`", ""]
     out += [f"**Work in the exercise notebook** `{rel}`, which checks your answers as you go: "
             f"[open it in Binder]({chapters.binder_link(rel, root)}) or "
             f"[in Colab]({chapters.colab_link(rel, root)}). The checks tell you what is wrong, never "
