@@ -105,8 +105,8 @@ def load_build(master: exercises.Master, q: exercises.Question):
         raise AssertionError(f"{q.name}: the solution cell must define one function (def ...)")
     namespace: dict = {}
     for source in master.context:
-        imports = [n for n in ast.parse(exercises.IGNORE_LINE.sub("", source)).body
-                   if isinstance(n, (ast.Import, ast.ImportFrom))]
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]   # magics
+        imports = [n for n in ast.parse("\n".join(lines)).body if isinstance(n, (ast.Import, ast.ImportFrom))]
         exec(compile(ast.Module(imports, []), master.path.name, "exec"), namespace)
     exec(compile(q.solution_code, f"{master.path.name}:{q.name}", "exec"), namespace)
     checks: dict = {}
