@@ -4,7 +4,6 @@ show prompts to everyone and solutions and rubrics only to instructors."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import functools
 import sys
@@ -100,14 +99,14 @@ def perturbed(fn):
 
 def load_build(master: exercises.Master, q: exercises.Question):
     """``(solution function, check function)`` of a build-it question, each in its own namespace:
-    the solution sees the master's imports, the check only what it imports itself."""
+    the solution sees what the master's cells outside the questions define (as in the notebook),
+    the check only what it imports itself."""
     if q.function is None:
         raise AssertionError(f"{q.name}: the solution cell must define one function (def ...)")
     namespace: dict = {}
     for source in master.context:
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]   # magics
-        imports = [n for n in ast.parse("\n".join(lines)).body if isinstance(n, (ast.Import, ast.ImportFrom))]
-        exec(compile(ast.Module(imports, []), master.path.name, "exec"), namespace)
+        exec(compile("\n".join(lines), master.path.name, "exec"), namespace)
     exec(compile(q.solution_code, f"{master.path.name}:{q.name}", "exec"), namespace)
     checks: dict = {}
     exec(compile(q.test_code, f"{master.path.name}:test_{q.name}", "exec"), checks)

@@ -170,6 +170,13 @@ def read(path: Path) -> Master:
     return Master(path, title.strip(), intro.strip(), questions, checks, context)
 
 
+def _number(x):
+    try:
+        return float(x) if isinstance(x, str) else x
+    except ValueError:
+        return x
+
+
 def validate_self_check(text: str, master: str, number: int) -> dict:
     """A self-check question from its YAML, checked; a MasterError names the master and question."""
     where = f"{master}, self-check {number}"
@@ -190,6 +197,8 @@ def validate_self_check(text: str, master: str, number: int) -> dict:
         if len(choices) < 2 or not any(c.get("correct") for c in choices):
             raise MasterError(f"{where}: `choices` needs at least 2 choices, one marked `correct: true`")
         return {"question": q["question"], "choices": choices}
+    for k in ("answer", "tolerance"):       # PyYAML reads 6.0e22 (no sign in the exponent) as text
+        q[k] = _number(q.get(k))
     if not (all(type(q.get(k)) in (int, float) for k in ("answer", "tolerance")) and q["tolerance"] >= 0
             and isinstance(q.get("why"), str) and isinstance(q.get("unit"), str)):
         raise MasterError(f"{where}: needs either `choices` or a number: `answer` (number), `tolerance` "
