@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 JB     := $(BIN)/jupyter-book
 export PYTHONHASHSEED := 0
 
-.PHONY: book serve test exercises bench clean student autograder pdf pdf-deps vendor browser-deps
+.PHONY: book serve test lint exercises bench clean student autograder pdf pdf-deps vendor browser-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,8 @@ vendor: $(STAMP) browser-deps
 browser-deps:
 	@bash tools/browser-deps.sh
 
-## book: execute every chapter and build the HTML site into _build/html (strict: any warning fails)
+## book: execute every chapter and build the HTML site into _build/html (strict: any warning fails);
+## the build itself writes the exercise pages book/exercises/NN-slug.md from the masters first
 book: $(STAMP) _build/.code-stamp vendor
 	$(JB) build . --warningiserror --nitpick --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
@@ -41,15 +42,20 @@ book: $(STAMP) _build/.code-stamp vendor
 serve:
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
-## test: unit tests, the strict build, built-site checks, the site in a real browser (Playwright
+## lint: ruff on the code, tests, tools and notebooks (configuration in pyproject.toml)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## test: lint, unit tests, the strict build, built-site checks, the site in a real browser (Playwright
 ## driving chromium: tests/test_browser.py), nbval on every notebook, the student build (no
 ## solution may leak), otter grading, and the PDF (skipped, saying why, only where TeX cannot be
 ## installed)
-test: book student
+test: lint book student
 	@$(MAKE) --no-print-directory pdf || echo "make pdf failed; tests/test_instructor.py reports why"
 	$(BIN)/python -m pytest -p no:cacheprovider tests book exercises --nbval-lax
 
-## exercises: regenerate the student notebooks in exercises/ from exercises/masters/
+## exercises: regenerate the student notebooks in exercises/ and the exercise pages from
+## exercises/masters/, and each chapter's metadata from its opening box
 exercises: $(STAMP)
 	$(BIN)/python tools/exercises.py
 
@@ -60,7 +66,7 @@ student: $(STAMP) _build/.code-stamp vendor
 
 ## autograder: an otter autograder bundle per exercise notebook, in exercises/dist/NN-slug/
 autograder: $(STAMP)
-	$(BIN)/python tools/autograder.py
+	$(BIN)/python tools/exercises.py autograder
 
 ## pdf: the whole book as _build/pdf/_build/latex/book.pdf (installs Debian's TeX when missing)
 pdf: $(STAMP) _build/.code-stamp pdf-deps

@@ -2,7 +2,7 @@
 may leak), otter grading of every exercise notebook, the notebooks' set-up and summary, the PDF.
 
 The builds these tests read are made by `make test` before pytest runs (`make book`, `make
-student`, `make pdf`); the otter bundles are built here, by the code `make autograder` runs.
+student`, `make pdf`); the otter bundles are built here, by the code `make autograder` runs (tools/exercises.py).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import shutil
 import subprocess
 import sys
 import types
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
-import autograder
+import bs4
 import chapters
 import nbformat
 import pytest
@@ -100,7 +99,7 @@ def test_chapter_metadata_agrees_with_its_admonition(path):
     stored = chapters.stored(path)
     derived = chapters.from_admonition(path)
     assert {k: stored.get(k) for k in derived} == derived, "run `make exercises` to refresh it"
-    assert stored.get("audience", "").strip(), f"run `python tools/chapters.py audience {path.stem[:2]} ...`"
+    assert stored.get("audience", "").strip(), f"run `python tools/chapters.py {path.stem[:2]} ...`"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -117,15 +116,9 @@ def test_exercise_notebook_says_how_long_it_takes_as_the_chapter_does(path):
 # Links in the instructor guide
 # ---------------------------------------------------------------------------------------------
 
-class Links(HTMLParser):
-    def __init__(self, text):
-        super().__init__()
-        self.hrefs = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "a" and dict(attrs).get("href"):
-            self.hrefs.append(dict(attrs)["href"])
+def hrefs(path: Path) -> list[str]:
+    soup = bs4.BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    return [a["href"] for a in soup.find_all("a", href=True)]
 
 
 def test_links_come_from_the_repository_address_in_the_config():
@@ -142,13 +135,13 @@ def test_links_come_from_the_repository_address_in_the_config():
 
 
 def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
-    hrefs = Links((site / "book" / "instructor-guide.html").read_text(encoding="utf-8")).hrefs
-    pulled = [h for h in hrefs if "/git-pull?" in h]
-    opened = {chapters.repository_path_of_nbgitpuller_link(h.replace("&amp;", "&"), ROOT) for h in pulled}
+    links = hrefs(site / "book" / "instructor-guide.html")
+    pulled = [h for h in links if "/git-pull?" in h]
+    opened = {chapters.repository_path_of_nbgitpuller_link(h, ROOT) for h in pulled}
     expected = {p.relative_to(ROOT).as_posix() for p in chapters.exercise_notebooks(ROOT)}
     assert opened == expected, "one nbgitpuller link per exercise notebook"
     assert all((ROOT / p).is_file() for p in opened)
-    for h in hrefs:
+    for h in links:
         for marker in ("/blob/", "urlpath=lab/tree/"):
             if marker in h and ("colab" in h or "binder" in h):
                 path = unquote(h.split(marker, 1)[1]).split("/", 1)[1] if marker == "/blob/" \
@@ -170,42 +163,17 @@ def test_guide_has_a_row_for_every_chapter(site):
 # Solutions: where they are, how they are stripped, and that none reaches a student
 # ---------------------------------------------------------------------------------------------
 
-def test_solution_blocks_close_at_a_fence_as_long_as_theirs():
-    text = ("before\n````{solution} ex-1\n:class: dropdown\n\nsecret words here\n```python\nx = 1\n```\n"
-            "still secret\n````\nafter\n")
-    public, bodies = solutions.split_solutions(text)
-    assert public == "before\nafter\n"
-    assert bodies == ["\nsecret words here\n```python\nx = 1\n```\nstill secret\n"]
-
-
-def test_stripping_a_chapter_removes_solutions_and_the_glue_only_they_use():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("Shared {glue:text}`shared`.\n\n```{solution} ex\n:class: dropdown\n"
-                                      "It is {glue:text}`answer` and {glue:text}`shared`.\n```\n"),
-        nbformat.v4.new_code_cell('glue("shared", 1, display=False)\nglue("answer", secret(2),\n'
-                                  '     display=False)\nx = 3'),
-        nbformat.v4.new_code_cell('glue("answer_only", 4)')])
-    nb.cells[0].source += "\n```{solution} ex2\n{glue:text}`answer_only`\n```\n"
-    result = solutions.strip_notebook(nb)
-    assert "{solution}" not in nb.cells[0].source and "Shared" in nb.cells[0].source
-    assert nb.cells[1].source == 'glue("shared", 1, display=False)\nx = 3'
-    assert len(nb.cells) == 2                              # the cell left empty is gone
-    assert any("secret(2)" in s for s in result.secret)
-
-
-def test_secrets_are_found_for_every_chapter_and_master():
-    found = solutions.secrets(ROOT)
-    sources = {s.source for s in found}
-    for path in CHAPTERS + MASTERS:
+def test_secrets_are_found_for_every_master():
+    sources = {s.source for s in solutions.secrets(ROOT)}
+    for path in MASTERS:
         assert path.relative_to(ROOT).as_posix() in sources, f"no solution text found in {path.name}"
 
 
 def test_the_leak_check_finds_the_solutions_in_the_instructor_build(site):
-    """The check can fail: the normal build shows the solutions, and it sees them on every chapter."""
+    """The check can fail: the instructor build shows the solutions on every exercise page."""
     hits = solutions.leaks(solutions.files_under(site), solutions.secrets(ROOT))
-    for path in CHAPTERS:
-        assert any(f"/{path.stem}.html:" in h for h in hits), f"{path.name}: solutions not detected"
-        assert any(f"_sources/book/{path.name}:" in h for h in hits)
+    for path in MASTERS:
+        assert any(f"/exercises/{path.stem}.html:" in h for h in hits), f"{path.name}: solutions not detected"
 
 
 @pytest.fixture(scope="module")
@@ -227,17 +195,22 @@ def test_no_solution_reaches_the_student_notebooks():
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_student_build_keeps_the_chapter_its_exercises_and_a_clean_download(student_site, path):
-    page = (student_site / "book" / f"{path.stem}.html").read_text(encoding="utf-8")
-    source = nbformat.read(path, as_version=4)
-    n_exercises = sum(c.source.count("{exercise}") for c in source.cells if c.cell_type == "markdown")
-    assert page.count('class="exercise') >= n_exercises > 0
-    assert 'class="solution' not in page
-    assert f"_sources/book/{path.name}" in page, "the .ipynb download button"
-    download = nbformat.read(student_site / "_sources" / "book" / path.name, as_version=4)
-    nbformat.validate(download)
-    assert not any("{solution}" in c.source for c in download.cells)
-    assert len(download.cells) >= len(source.cells) - 2
+def test_chapter_page_ends_with_its_self_checks(site, path):
+    checks = exercises.read(ROOT / "exercises" / "masters" / path.name).self_checks
+    soup = bs4.BeautifulSoup((site / "book" / f"{path.stem}.html").read_text(encoding="utf-8"), "html.parser")
+    assert len(soup.select("div.selfcheck")) == len(checks)
+    for form in soup.select("form.selfcheck-number"):
+        assert form.find("label")["for"] == form.find("input")["id"], "every input has its label"
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
+def test_student_build_has_every_question_without_solutions(student_site, master):
+    page = student_site / "book" / "exercises" / f"{master.stem}.html"
+    soup = bs4.BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    headings = [h.get_text() for h in soup.find_all("h2")]
+    assert sum(h.startswith("Question") for h in headings) == len(exercises.read(master).questions)
+    assert not soup.select(".dropdown.admonition"), "a solution or rubric in the student build"
+    assert any("colab.research.google.com" in h for h in hrefs(page))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,7 +236,7 @@ def test_the_standard_set_up_keeps_what_an_author_added_to_theirs():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(old)])
     assert exercises.with_setup(nb, "04-x.ipynb") and not exercises.with_setup(nb, "04-x.ipynb")
     assert nb.cells[0].source == (exercises.setup_source("04-x.ipynb")
-                                  + "\nfrom tinyseek import moe\ntorch.manual_seed(0)")
+                                  + "\n\nfrom tinyseek import moe\ntorch.manual_seed(0)")
 
 
 @pytest.mark.parametrize("in_colab", [False, True])
@@ -312,15 +285,15 @@ def test_the_unbound_name_check_catches_a_check_that_reads_a_notebook_global(tmp
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
     out = tmp_path_factory.mktemp("autograder")
-    return {m.name: autograder.bundle(m, out / m.stem) for m in MASTERS}
+    return {m.name: exercises.bundle(m, out / m.stem) for m in MASTERS}
 
 
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_otter_gives_the_solution_full_marks_and_the_blank_notebook_zero(bundles, master):
     zip_path, solution = bundles[master.name]
-    points, possible = autograder.grade(zip_path, solution)
+    points, possible = exercises.grade(zip_path, solution)
     assert possible >= 4 and points == possible
-    blank, possible_blank = autograder.grade(zip_path, ROOT / "exercises" / master.name)
+    blank, possible_blank = exercises.grade(zip_path, ROOT / "exercises" / master.name)
     assert (blank, possible_blank) == (0, possible)
 
 

@@ -37,8 +37,9 @@ def test_chapter_anatomy(path):
     assert "**Prerequisites:**" in text and "**Time:**" in text
     for heading in ("## Key takeaways", "## Exercises", "## Further reading"):
         assert heading in text, f"missing section {heading!r}"
-    assert text.count("```{exercise}") >= 4
-    assert text.count("```{solution}") == text.count("```{exercise}")
+    assert "{exercise}" not in text and "{solution}" not in text, \
+        "exercises and solutions live in the otter master only (exercises/masters/), not in the chapter"
+    assert f"{{doc}}`exercises/{path.stem}" in text, f"link the exercises page: {{doc}}`exercises/{path.stem}`"
     assert "{cite}" in text
 
 

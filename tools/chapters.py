@@ -1,67 +1,36 @@
-"""What an instructor needs to know about each chapter, read from the chapters themselves.
+"""What an instructor needs to know about each chapter, read from the chapters themselves, and the
+links that open the exercise notebooks (the one place launch links are made).
 
-Every chapter notebook ``book/NN-slug.ipynb`` opens with an admonition that tells the reader its
-learning objectives, prerequisites and time. This module reads that admonition and keeps a
-machine-readable copy of it in the notebook's metadata::
-
-    "metadata": {"tinyseek": {"chapter": {
-        "objectives": ["date the four events ...", ...],
-        "prerequisites": "none for reading; basic Python ...",
-        "reading_minutes": 25,
-        "exercise_minutes": 30,
-        "audience": "everyone: ..."          # the one field the author writes here, not in prose
-    }}}
-
-``make exercises`` refreshes the first four fields from the admonition (so nothing is typed twice)
-and ``tests/test_instructor.py`` fails when they disagree. ``audience`` (who the chapter suits) is
-not in the admonition; set it once with ``python tools/chapters.py audience NN "..."``.
-
-The instructor guide's tables, syllabi and assignment links are generated from this (see
-``book/_ext/instructor.py``); the repository's address comes from ``_config.yml`` only. Chapters
-and exercise masters are discovered from the file system and ``_toc.yml``, never listed here.
+A chapter ``book/NN-slug.ipynb`` opens with an admonition (``ADMONITION``) giving its objectives,
+prerequisites and time. ``make exercises`` copies them into the notebook's metadata
+(``tinyseek.chapter``), beside ``audience``, the one field written there (``python
+tools/chapters.py NN "who it suits"``); ``tests/test_instructor.py`` fails when the two disagree.
+The instructor guide's tables are generated from this (``book/_ext/instructor.py``). The
+repository's address and branch come from ``_config.yml`` only; chapters from ``_toc.yml``.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "book"
-EXERCISES = ROOT / "exercises"
-META_KEY = "tinyseek"
 DERIVED = ("objectives", "prerequisites", "reading_minutes", "exercise_minutes")
-# Where students' JupyterHub links go when _config.yml names no hub (launch_buttons.jupyterhub_url).
-HUB_PLACEHOLDER = "https://YOUR-HUB.example.edu"
-
-ADMONITION_FORMAT = """the chapter's first markdown cell needs an admonition of this form:
-
-:::{admonition} In this chapter
-:class: tip
-**You will be able to**
-- <objective, starting with a verb>;
-- ...
-
-**Prerequisites:** <what the reader needs>.
-
-**Time:** about <N> minutes to read, <M> minutes for the exercises.
-:::"""
+HUB_PLACEHOLDER = "https://YOUR-HUB.example.edu"    # until _config.yml sets launch_buttons.jupyterhub_url
+ADMONITION = ("the chapter's first markdown cell needs a '# Title' and a ':::{admonition} In this chapter' "
+              "holding '**You will be able to**' with 3 to 5 '- objective' lines, '**Prerequisites:** ...' and "
+              "'**Time:** about N minutes to read, M minutes for the exercises.' (see book/01-deepseek-moment.ipynb)")
 
 
 class ChapterError(ValueError):
     """A chapter does not follow the book's conventions; the message says what to change."""
 
-
-# ---------------------------------------------------------------------------------------------
-# Configuration: the repository's address and the table of contents
-# ---------------------------------------------------------------------------------------------
 
 def config(root: Path = ROOT) -> dict:
     return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
@@ -76,13 +45,15 @@ def repository(root: Path = ROOT) -> tuple[str, str]:
 def toc_parts(root: Path = ROOT) -> list[tuple[str, list[str]]]:
     """``[(caption, [docname, ...]), ...]`` in the book's order, from ``_toc.yml``."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    return [(part.get("caption", ""), [ch["file"] for ch in part.get("chapters", [])])
+    return [(part.get("caption", ""), [ch["file"] for ch in part.get("chapters", []) if "file" in ch])
             for part in toc.get("parts", [])]
 
 
-# ---------------------------------------------------------------------------------------------
-# Chapters
-# ---------------------------------------------------------------------------------------------
+def chapter_paths(root: Path = ROOT) -> list[Path]:
+    """Chapter notebooks (``book/NN-slug.ipynb``) in the order of ``_toc.yml``."""
+    paths = [root / f"{doc}.ipynb" for _, docs in toc_parts(root) for doc in docs]
+    return [p for p in paths if re.fullmatch(r"\d\d-.+", p.stem) and p.exists()]
+
 
 @dataclass(frozen=True)
 class Chapter:
@@ -99,11 +70,7 @@ class Chapter:
     @property
     def docname(self) -> str:
         """Sphinx's name for the page, e.g. ``book/01-deepseek-moment``."""
-        return self.path.relative_to(self.path.parents[1]).with_suffix("").as_posix()
-
-    @property
-    def master(self) -> Path:
-        return self.path.parents[1] / "exercises" / "masters" / self.path.name
+        return f"book/{self.path.stem}"
 
     @property
     def student(self) -> Path:
@@ -114,147 +81,101 @@ class Chapter:
         return self.part.split(".", 1)[0].strip() if "." in self.part else ""
 
 
-def chapter_paths(root: Path = ROOT) -> list[Path]:
-    """Chapter notebooks in the order of ``_toc.yml`` (a chapter is ``book/NN-slug.ipynb``)."""
-    paths = []
-    for _, docs in toc_parts(root):
-        for doc in docs:
-            path = root / f"{doc}.ipynb"
-            if re.fullmatch(r"\d\d-.+", path.stem) and path.exists():
-                paths.append(path)
-    return paths
-
-
-def _admonition(nb: nbformat.NotebookNode, path: Path) -> tuple[str, str]:
-    """``(title, admonition body)`` from the chapter's first markdown cell."""
-    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
-    if first is None:
-        raise ChapterError(f"{path.name}: no markdown cell; {ADMONITION_FORMAT}")
-    title = re.search(r"^#\s+(.+?)\s*$", first.source, re.M)
-    body = re.search(r"^(:{3,}|`{3,})\{admonition\}[^\n]*\n(.*?)^\1\s*$", first.source, re.M | re.S)
-    if not title or not body:
-        raise ChapterError(f"{path.name}: no title or no opening admonition; {ADMONITION_FORMAT}")
-    return title.group(1), body.group(2)
-
-
 def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _admonition(nb: nbformat.NotebookNode, name: str) -> tuple[str, str]:
+    """``(title, admonition body)`` from the chapter's first markdown cell."""
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    title = re.search(r"^#\s+(.+?)\s*$", first, re.M)
+    body = re.search(r"^(:{3,}|`{3,})\{admonition\}[^\n]*\n(.*?)^\1\s*$", first, re.M | re.S)
+    if not title or not body:
+        raise ChapterError(f"{name}: no title or no opening admonition; {ADMONITION}")
+    return title.group(1), body.group(2)
+
+
+def _minutes(words: str, text: str, name: str) -> int:
+    """Minutes in '<N> minutes <words>' or '<N> hour(s) <words>' (also 'min', 'h')."""
+    m = re.search(rf"(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|h)\s+{words}", text)
+    if not m:
+        raise ChapterError(f"{name}: the time line must say '<N> minutes to read, <M> minutes for "
+                           f"the exercises', found {_one_line(text)!r}")
+    return round(float(m.group(1)) * (60 if m.group(2).startswith("h") else 1))
+
+
 def parse_admonition(body: str, name: str = "chapter") -> dict:
-    """The four derived fields from the text of an opening admonition (see ``ADMONITION_FORMAT``)."""
+    """The four derived fields from the text of an opening admonition (see ``ADMONITION``)."""
     objectives = re.search(r"\*\*You will be able to\*\*:?\s*\n((?:\s*[-*] .*(?:\n|$)(?:[ \t]+\S.*(?:\n|$))*)+)",
                            body)
     prereq = re.search(r"\*\*Prerequisites:\*\*\s*(.+?)(?:\n\s*\n|\n\*\*|$)", body, re.S)
     time = re.search(r"\*\*Time:\*\*\s*(.+?)(?:\n\s*\n|$)", body, re.S)
     if not (objectives and prereq and time):
-        raise ChapterError(f"{name}: objectives, prerequisites or time missing; {ADMONITION_FORMAT}")
-    items = re.split(r"^\s*[-*] ", objectives.group(1), flags=re.M)
-    items = [_one_line(i).rstrip(";.") for i in items if i.strip()]
-    reading = _minutes_before(r"to read", time.group(1))
-    doing = _minutes_before(r"for the exercises", time.group(1))
-    if reading is None or doing is None:
-        raise ChapterError(f"{name}: the time line must say '<N> minutes to read, <M> minutes for "
-                           f"the exercises', found {_one_line(time.group(1))!r}")
+        raise ChapterError(f"{name}: objectives, prerequisites or time missing; {ADMONITION}")
+    items = [_one_line(i).rstrip(";.") for i in re.split(r"^\s*[-*] ", objectives.group(1), flags=re.M) if i.strip()]
     if not 3 <= len(items) <= 5:
         raise ChapterError(f"{name}: {len(items)} learning objectives; the book asks for 3 to 5")
     return {"objectives": items, "prerequisites": _one_line(prereq.group(1)),
-            "reading_minutes": reading, "exercise_minutes": doing}
-
-
-def _minutes_before(words: str, text: str) -> int | None:
-    """Minutes in '<N> minutes <words>' or '<N> hour(s) <words>' (also 'min', 'h')."""
-    m = re.search(rf"(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|h)\s+{words}", text)
-    if not m:
-        return None
-    return round(float(m.group(1)) * (60 if m.group(2).startswith("h") else 1))
+            "reading_minutes": _minutes("to read", time.group(1), name),
+            "exercise_minutes": _minutes("for the exercises", time.group(1), name)}
 
 
 def from_admonition(path: Path) -> dict:
-    nb = nbformat.read(path, as_version=4)
-    return parse_admonition(_admonition(nb, path)[1], path.name)
+    return parse_admonition(_admonition(nbformat.read(path, as_version=4), path.name)[1], path.name)
 
 
 def stored(path: Path) -> dict:
-    nb = nbformat.read(path, as_version=4)
-    return dict(nb.metadata.get(META_KEY, {}).get("chapter", {}))
+    return dict(nbformat.read(path, as_version=4).metadata.get("tinyseek", {}).get("chapter", {}))
 
 
-def load(path: Path, root: Path = ROOT) -> Chapter:
-    """A chapter as its metadata describes it; raises ChapterError if the metadata is missing."""
+def load(path: Path, root: Path = ROOT, strict: bool = True) -> Chapter:
+    """A chapter as its metadata describes it; raises ChapterError if the metadata is missing.
+
+    ``strict=False`` (the book build) reads a chapter without metadata from its admonition instead,
+    with an empty audience, so merging a chapter never breaks the build; the tests still fail.
+    """
     nb = nbformat.read(path, as_version=4)
-    title, _ = _admonition(nb, path)
-    meta = nb.metadata.get(META_KEY, {}).get("chapter", {})
+    meta = nb.metadata.get("tinyseek", {}).get("chapter", {})
     missing = [k for k in (*DERIVED, "audience") if not meta.get(k)]
-    if missing:
-        hint = ("run `make exercises`" if set(missing) & set(DERIVED) else
-                f'run `python tools/chapters.py audience {path.stem[:2]} "who it suits"`')
-        raise ChapterError(f"{path.name}: metadata {META_KEY}.chapter lacks {', '.join(missing)}: {hint}")
-    part = next((cap for cap, docs in toc_parts(root) if path.relative_to(root).with_suffix("").as_posix()
-                 in docs), "")
+    stale = set(missing) & set(DERIVED)
+    try:
+        title, body = _admonition(nb, path.name)
+        if missing and strict:
+            hint = "`make exercises`" if stale else f'`python tools/chapters.py {path.stem[:2]} "..."`'
+            raise ChapterError(f"{path.name}: metadata tinyseek.chapter lacks {', '.join(missing)}: run {hint}")
+        fields = parse_admonition(body, path.name) if stale else {k: meta[k] for k in DERIVED}
+    except ChapterError:
+        if strict:
+            raise
+        title, fields = path.stem, {"objectives": [], "prerequisites": "", "reading_minutes": 0, "exercise_minutes": 0}
+    part = next((cap for cap, docs in toc_parts(root) if f"book/{path.stem}" in docs), "")
     return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
-                   objectives=list(meta["objectives"]), prerequisites=meta["prerequisites"],
-                   reading_minutes=int(meta["reading_minutes"]),
-                   exercise_minutes=int(meta["exercise_minutes"]), audience=meta["audience"])
+                   audience=meta.get("audience", ""), **fields)
 
 
 def chapters(root: Path = ROOT, strict: bool = True) -> list[Chapter]:
-    """Every chapter, described by its metadata.
-
-    ``strict=False`` (the book build) describes a chapter whose metadata is missing or stale from
-    its admonition instead, with an empty audience, so that merging a chapter never breaks the
-    build; the tests still fail until ``make exercises`` has been run.
-    """
-    return [load(p, root) if strict else _lenient(p, root) for p in chapter_paths(root)]
-
-
-def _lenient(path: Path, root: Path) -> Chapter:
-    try:
-        return load(path, root)
-    except ChapterError:
-        pass
-    nb = nbformat.read(path, as_version=4)
-    title, body = _admonition(nb, path) if _has_admonition(nb) else (path.stem, "")
-    try:
-        fields = parse_admonition(body, path.name)
-    except ChapterError:
-        fields = {"objectives": [], "prerequisites": "", "reading_minutes": 0, "exercise_minutes": 0}
-    part = next((cap for cap, docs in toc_parts(root) if path.relative_to(root).with_suffix("").as_posix()
-                 in docs), "")
-    return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
-                   audience=stored(path).get("audience", ""), **fields)
-
-
-def _has_admonition(nb: nbformat.NotebookNode) -> bool:
-    try:
-        _admonition(nb, Path("chapter"))
-        return True
-    except ChapterError:
-        return False
+    """Every chapter in the book's order (see ``load``)."""
+    return [load(p, root, strict) for p in chapter_paths(root)]
 
 
 def sync(path: Path, audience: str | None = None) -> bool:
-    """Refresh the metadata of ``path`` from its admonition (and set ``audience`` if given).
-
-    Returns whether the file changed. Never invents an audience.
-    """
+    """Refresh the metadata of ``path`` from its admonition (and set ``audience`` if given);
+    returns whether the file changed. Never invents an audience."""
     nb = nbformat.read(path, as_version=4)
-    fields = parse_admonition(_admonition(nb, path)[1], path.name)
-    meta = nb.metadata.setdefault(META_KEY, {}).setdefault("chapter", {})
+    meta = nb.metadata.setdefault("tinyseek", {}).setdefault("chapter", {})
     before = dict(meta)
-    meta.update(fields)
+    meta.update(parse_admonition(_admonition(nb, path.name)[1], path.name))
     if audience is not None:
         if not audience.strip():
             raise ChapterError("audience must say who the chapter suits")
         meta["audience"] = _one_line(audience)
-    if meta == before:
-        return False
-    nbformat.write(nb, path)
-    return True
+    if meta != before:
+        nbformat.write(nb, path)
+    return meta != before
 
 
 # ---------------------------------------------------------------------------------------------
-# Exercise notebooks and the links that open them
+# Launch links: Binder, Colab and JupyterHub open a file of the repository at _config.yml's branch
 # ---------------------------------------------------------------------------------------------
 
 def exercise_notebooks(root: Path = ROOT) -> list[Path]:
@@ -262,43 +183,33 @@ def exercise_notebooks(root: Path = ROOT) -> list[Path]:
     return [root / "exercises" / m.name for m in sorted((root / "exercises" / "masters").glob("*.ipynb"))]
 
 
-def binder_link(path: str, root: Path = ROOT, ref: str | None = None) -> str:
+def binder_link(path: str, root: Path = ROOT) -> str:
     url, branch = repository(root)
-    owner_repo = url.split("github.com/", 1)[1]
     hub = config(root).get("launch_buttons", {}).get("binderhub_url") or "https://mybinder.org"
-    return f"{hub.rstrip('/')}/v2/gh/{owner_repo}/{ref or branch}?urlpath=lab/tree/{quote(path)}"
+    return f"{hub.rstrip('/')}/v2/gh/{url.split('github.com/', 1)[1]}/{branch}?urlpath=lab/tree/{quote(path)}"
 
 
-def colab_link(path: str, root: Path = ROOT, ref: str | None = None) -> str:
+def colab_link(path: str, root: Path = ROOT) -> str:
     url, branch = repository(root)
-    owner_repo = url.split("github.com/", 1)[1]
-    return f"https://colab.research.google.com/github/{owner_repo}/blob/{ref or branch}/{quote(path)}"
+    return f"https://colab.research.google.com/github/{url.split('github.com/', 1)[1]}/blob/{branch}/{quote(path)}"
 
 
-def nbgitpuller_link(path: str, root: Path = ROOT, ref: str | None = None, hub: str | None = None) -> str:
-    """A JupyterHub link that clones (or updates) the repository for the student and opens ``path``.
-
-    nbgitpuller puts the clone in a folder named after the repository, so ``urlpath`` is
-    ``lab/tree/<repository name>/<path>``.
-    """
+def nbgitpuller_link(path: str, root: Path = ROOT, hub: str | None = None) -> str:
+    """A JupyterHub link that clones (or updates) the repository for the student and opens ``path``;
+    nbgitpuller puts the clone in a folder named after the repository."""
     url, branch = repository(root)
     hub = hub or config(root).get("launch_buttons", {}).get("jupyterhub_url") or HUB_PLACEHOLDER
-    name = url.rsplit("/", 1)[1]
-    query = urlencode({"repo": url, "branch": ref or branch, "urlpath": f"lab/tree/{name}/{path}"})
+    query = urlencode({"repo": url, "branch": branch, "urlpath": f"lab/tree/{url.rsplit('/', 1)[1]}/{path}"})
     return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
 def repository_path_of_nbgitpuller_link(link: str, root: Path = ROOT) -> str:
     """The file inside the repository that an nbgitpuller link opens (for the link test)."""
-    from urllib.parse import parse_qs, urlsplit
-
-    query = parse_qs(urlsplit(link).query)
-    name = repository(root)[0].rsplit("/", 1)[1]
-    prefix = f"lab/tree/{name}/"
-    urlpath = query["urlpath"][0]
-    if not urlpath.startswith(prefix) or query["repo"][0] != repository(root)[0]:
+    query, url = parse_qs(urlsplit(link).query), repository(root)[0]
+    prefix = f"lab/tree/{url.rsplit('/', 1)[1]}/"
+    if not query["urlpath"][0].startswith(prefix) or query["repo"][0] != url:
         raise ValueError(f"not a link into this repository: {link}")
-    return urlpath[len(prefix):]
+    return query["urlpath"][0][len(prefix):]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,10 +218,6 @@ def repository_path_of_nbgitpuller_link(link: str, root: Path = ROOT) -> str:
 
 def minutes(n: int) -> str:
     return f"{n} min" if n < 60 else f"{n // 60} h {n % 60:02d} min" if n % 60 else f"{n // 60} h"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _doc(ch: Chapter) -> str:
@@ -326,94 +233,57 @@ def chapter_table(chs: list[Chapter]) -> str:
                   f"  - {ch.audience}", f"  - {ch.prerequisites}",
                   f"  - {minutes(ch.reading_minutes)} reading, {minutes(ch.exercise_minutes)} exercises"]
         lines += [("  - - " if i == 0 else "    - ") + o for i, o in enumerate(ch.objectives)] or ["  - "]
-    total_r = sum(c.reading_minutes for c in chs)
-    total_e = sum(c.exercise_minutes for c in chs)
-    lines += ["* - **All chapters**", "  - ", "  - ",
-              f"  - **{minutes(total_r)}** reading, **{minutes(total_e)}** exercises", "  - ", ":::"]
-    return "\n".join(lines)
+    total_r, total_e = sum(c.reading_minutes for c in chs), sum(c.exercise_minutes for c in chs)
+    return "\n".join(lines + ["* - **All chapters**", "  - ", "  - ",
+                              f"  - **{minutes(total_r)}** reading, **{minutes(total_e)}** exercises", "  - ", ":::"])
 
 
 def exercise_links_table(root: Path = ROOT) -> str:
-    """Binder, Colab and JupyterHub (nbgitpuller) links for every exercise notebook."""
-    lines = ["| Exercise notebook | Binder | Colab | JupyterHub (nbgitpuller) |", "|---|---|---|---|"]
+    """The page and the Binder, Colab and JupyterHub (nbgitpuller) links of every exercise notebook."""
+    lines = ["| Exercise notebook | Page | Binder | Colab | JupyterHub (nbgitpuller) |", "|---|---|---|---|---|"]
     for nb in exercise_notebooks(root):
         rel = nb.relative_to(root).as_posix()
-        lines.append(f"| `{rel}` | [open]({binder_link(rel, root)}) | [open]({colab_link(rel, root)}) "
-                     f"| [open]({nbgitpuller_link(rel, root)}) |")
-    return "\n".join(lines)
-
-
-ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
-
-
-def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter]) -> str:
-    """A syllabus from a plan of sessions ``(session, [part numerals or chapter numbers], focus)``.
-
-    Chapters are looked up, not listed: a part numeral ("III") brings every chapter of that part,
-    a two-digit number ("01") one chapter. Times are the chapters' own.
-    """
-    lines = ["| Session | Chapters | Reading | Exercises | Focus |", "|---|---|---|---|---|"]
-    for session, refs, focus in plan:
-        picked = []
-        for ref in refs:
-            ref = ref.strip()
-            picked += [c for c in chs if (c.part_numeral == ref or c.number == ref) and c not in picked]
-        if picked:
-            names = ", ".join(_doc(c) for c in picked)
-            read = minutes(sum(c.reading_minutes for c in picked))
-            do = minutes(sum(c.exercise_minutes for c in picked))
-        else:
-            names, read, do = "(no chapter of this part in this edition yet)", "–", "–"
-        lines.append(f"| {_cell(session)} | {names} | {read} | {do} | {_cell(focus)} |")
+        lines.append(f"| `{rel}` | {{doc}}`questions </book/exercises/{nb.stem}>` | [open]({binder_link(rel, root)}) "
+                     f"| [open]({colab_link(rel, root)}) | [open]({nbgitpuller_link(rel, root)}) |")
     return "\n".join(lines)
 
 
 def parse_plan(text: str) -> list[tuple[str, list[str], str]]:
     """Plan lines ``Session | I, II | focus`` (the body of a ``{syllabus}`` directive)."""
     plan = []
-    for line in text.splitlines():
-        if line.strip():
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) != 3:
-                raise ValueError(f"syllabus line needs 'session | parts or chapters | focus': {line!r}")
-            plan.append((parts[0], [r for r in re.split(r"[,\s]+", parts[1]) if r], parts[2]))
+    for line in filter(str.strip, text.splitlines()):
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3:
+            raise ValueError(f"syllabus line needs 'session | parts or chapters | focus': {line!r}")
+        plan.append((parts[0], [r for r in re.split(r"[,\s]+", parts[1]) if r], parts[2]))
     return plan
 
 
-# ---------------------------------------------------------------------------------------------
-# Command line
-# ---------------------------------------------------------------------------------------------
+def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter],
+                   builds: dict[str, list[str]] | None = None) -> str:
+    """A syllabus from a plan of sessions ``(session, [part numerals or chapter numbers], focus)``:
+    a part numeral ("III") brings every chapter of that part in this edition, a number ("01") one
+    chapter. Times are the chapters' own; ``builds`` maps a chapter number to its build-it
+    exercises (MyST links, read from the masters)."""
+    lines = ["| Session | Chapters | Reading | Exercises | Build-it exercises | Focus |", "|---|---|---|---|---|---|"]
+    for session, refs, focus in plan:
+        picked = [c for c in chs if c.part_numeral in refs or c.number in refs]
+        names = ", ".join(map(_doc, picked)) or "(no chapter of this part in this edition yet)"
+        read = minutes(sum(c.reading_minutes for c in picked)) if picked else "–"
+        do = minutes(sum(c.exercise_minutes for c in picked)) if picked else "–"
+        built = ", ".join(b for c in picked for b in (builds or {}).get(c.number, [])) or "–"
+        lines.append(" | ".join(["", session, names, read, do, built, focus, ""]).strip().replace("\n", " "))
+    return "\n".join(lines)
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("sync", help="refresh every chapter's metadata from its opening admonition")
-    aud = sub.add_parser("audience", help="set who a chapter suits")
-    aud.add_argument("chapter", help="chapter number, e.g. 04")
-    aud.add_argument("text")
-    sub.add_parser("show", help="print what the instructor guide will say")
-    args = parser.parse_args(argv)
+
+if __name__ == "__main__":      # python tools/chapters.py NN "who it suits": set a chapter's audience
+    if len(sys.argv) != 3:
+        sys.exit('usage: python tools/chapters.py NN "who the chapter suits"')
+    path = next((p for p in chapter_paths() if p.stem.startswith(sys.argv[1])), None)
+    if path is None:
+        sys.exit(f"error: no chapter {sys.argv[1]} in _toc.yml")
     try:
-        if args.command == "sync":
-            for path in chapter_paths():
-                if sync(path):
-                    print(f"updated metadata of {path.relative_to(ROOT)}")
-            for path in chapter_paths():
-                load(path)  # fails, with the command to run, if a chapter has no audience yet
-        elif args.command == "audience":
-            path = next((p for p in chapter_paths() if p.stem.startswith(args.chapter)), None)
-            if path is None:
-                raise ChapterError(f"no chapter {args.chapter} in _toc.yml")
-            sync(path, audience=args.text)
-            print(f"set the audience of {path.relative_to(ROOT)}")
-        else:
-            print(chapter_table(chapters()))
-            print(exercise_links_table())
+        sync(path, audience=sys.argv[2])
     except ChapterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        sys.exit(f"error: {err}")
+    print(f"set the audience of {path.relative_to(ROOT)}")

@@ -1,35 +1,33 @@
-"""Generate the student exercise notebooks from the otter-assign masters.
+"""The otter masters ``exercises/masters/NN-slug.ipynb``, the one home of every exercise, and
+what is made from them:
 
-    python tools/exercises.py          # `make exercises`: the one step after writing a master
-
-It does three things, for every chapter and every master it finds (none is listed here):
-
-1. refreshes each chapter's metadata from its opening admonition (``tools/chapters.py``);
-2. gives each master the book's standard first and last cells (below), so that every exercise
-   notebook installs what it needs in the same way and ends with the same summary;
-3. runs ``otter assign``, which strips the solutions and stores the (fingerprint-only) checks in
-   the notebook's metadata, and writes ``exercises/NN-slug.ipynb``. Its output has random cell
-   ids; we renumber them so that regenerating an unchanged master gives a byte-identical file,
-   which is what tests/test_exercises.py relies on.
-
-The standard set-up cell takes the repository's address and branch from ``_config.yml`` and the
-grader's version from ``requirements.txt``, so pinning a course to a tag is a one-line change there.
+- the student notebook ``exercises/NN-slug.ipynb`` (``make exercises``): the master with the
+  book's set-up cell and summary, through ``otter assign`` (cell ids renumbered, so an unchanged
+  master gives a byte-identical file); ``make exercises`` also refreshes chapter metadata;
+- the page ``book/exercises/NN-slug.md`` (``python tools/exercises.py pages``; the book's build
+  writes it first, see book/_ext/instructor.py): prompts, launch links and, for instructors only,
+  solutions and rubrics, collapsed;
+- the self-checks (raw cells ``# SELF-CHECK`` + YAML) shown at the end of the chapter's page;
+- the otter autograder bundles (``make autograder``: ``python tools/exercises.py autograder``), in
+  ``exercises/dist/NN-slug/``.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-MASTERS = ROOT / "exercises" / "masters"
-STUDENTS = ROOT / "exercises"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import chapters  # noqa: E402
@@ -38,7 +36,12 @@ SETUP = '''\
 # Set-up for Colab, Binder or a JupyterHub: install the book's package and the grader when they
 # are missing. Colab opens a copy of this notebook without the file itself, so there (only) fetch
 # the file: the checks are stored in it.
-import importlib.util, pathlib, subprocess, sys, urllib.request
+import importlib.util
+import pathlib
+import subprocess
+import sys
+import urllib.request
+
 REPO = "{repo}"
 BRANCH = "{branch}"
 NOTEBOOK = "{notebook}"
@@ -52,6 +55,7 @@ if "google.colab" in sys.modules and not pathlib.Path(NOTEBOOK).exists():
 
 import otter
 from tinyseek import answers
+
 grader = otter.Notebook(NOTEBOOK)'''
 
 SUMMARY_MD = """## Your results
@@ -64,59 +68,218 @@ SUMMARY_CODE = """\
 results = grader.check_all()
 answers.summary(results)"""
 
-
-# A raw cell that starts with this line holds one self-check question (YAML) for the book's page.
-SELF_CHECK = "# SELF-CHECK"
-
-
-def masters() -> list[Path]:
-    return sorted(MASTERS.glob("*.ipynb"))
+SELF_CHECK = "# SELF-CHECK"     # first line of a raw cell that holds one self-check question (YAML)
+SOLUTION_LINE = re.compile(r"^(\s*)(.*?)\s*#\s*SOLUTION\b.*$")
+IGNORE_LINE = re.compile(r"^.*#\s*IGNORE\s*$", re.M)
 
 
-def otter_requirement() -> str:
-    pins = re.findall(r"^otter-grader==\S+", (ROOT / "requirements.txt").read_text(), re.M)
-    return pins[0] if pins else "otter-grader"
+def masters(root: Path = ROOT) -> list[Path]:
+    return sorted((root / "exercises" / "masters").glob("*.ipynb"))
 
+
+# ---------------------------------------------------------------------------------------------
+# Reading a master: questions (otter's raw-cell markers) and self-checks
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Question:
+    name: str
+    points: float = 1
+    manual: bool = False
+    prompt: list[str] = field(default_factory=list)      # markdown, and code the student sees
+    solution: list[nbformat.NotebookNode] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)       # code of the hidden checks
+
+    @property
+    def solution_code(self) -> str:
+        """The solution's code with otter's ``# SOLUTION`` markers removed."""
+        code = "\n".join(c.source for c in self.solution if c.cell_type == "code")
+        return "\n".join(SOLUTION_LINE.sub(r"\1\2", line) for line in code.splitlines())
+
+    @property
+    def function(self) -> str | None:
+        """The name of the function a build-it question asks for (its solution's first ``def``)."""
+        tree = ast.parse(self.solution_code or "pass")
+        return next((n.name for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+
+    @property
+    def skeleton(self) -> str:
+        """What the student notebook shows in place of the solution code (otter's own rules)."""
+        from otter.assign.solutions import replace_solutions
+
+        code = "\n".join(c.source for c in self.solution if c.cell_type == "code")
+        lines = replace_solutions(code.splitlines(), "python")      # one `...` for a run of them
+        return "\n".join(line for i, line in enumerate(lines)
+                         if not (line.strip() == "..." and i and lines[i - 1].strip() == "..."))
+
+    @property
+    def test_code(self) -> str:
+        """The checks without otter's test config and ``# IGNORE`` lines: definitions only."""
+        code = "\n".join(re.sub(r'^""" # BEGIN TEST CONFIG.*?""" # END TEST CONFIG\n?', "", t, flags=re.S)
+                         for t in self.tests)
+        return IGNORE_LINE.sub("", code)
+
+
+@dataclass
+class Master:
+    path: Path
+    title: str
+    intro: str
+    questions: list[Question]
+    self_checks: list[dict]
+    context: list[str]                  # code cells outside the questions (set-up excluded)
+
+
+class MasterError(ValueError):
+    """A master breaks the conventions; the message names the master and the question."""
+
+
+def read(path: Path) -> Master:
+    nb = nbformat.read(path, as_version=4)
+    title, intro, questions, checks, context = path.stem, "", [], [], []
+    question, where = None, ""
+    for cell in nb.cells:
+        head = cell.source.strip()
+        if cell.cell_type == "raw":
+            marker = head.split("\n", 1)[0].upper()
+            if marker == SELF_CHECK:
+                checks.append(validate_self_check(head.split("\n", 1)[1] if "\n" in head else "",
+                                                  path.name, len(checks) + 1))
+            elif marker == "# BEGIN QUESTION":
+                config = yaml.safe_load(head.split("\n", 1)[1]) or {}
+                question = Question(config["name"], config.get("points", 1), bool(config.get("manual")))
+                questions.append(question)
+            elif marker == "# END QUESTION":
+                question, where = None, ""
+            elif marker.startswith("# BEGIN "):
+                where = marker[8:].lower()          # "solution" or "tests"
+            elif marker.startswith("# END "):
+                where = ""
+        elif question is None:
+            if cell.cell_type == "markdown" and not intro and head.startswith("# "):
+                title, _, intro = head[2:].partition("\n")
+                intro = intro.strip() or " "
+            elif cell.cell_type == "code" and "REPO = " not in cell.source:
+                context.append(cell.source)
+        elif where == "solution":
+            question.solution.append(cell)
+        elif where == "tests":
+            question.tests.append(cell.source)
+        else:
+            question.prompt.append(cell.source if cell.cell_type == "markdown" else f"```python\n{cell.source}\n```")
+    return Master(path, title.strip(), intro.strip(), questions, checks, context)
+
+
+def _number(x):
+    try:
+        return float(x) if isinstance(x, str) else x
+    except ValueError:
+        return x
+
+
+def validate_self_check(text: str, master: str, number: int) -> dict:
+    """A self-check question from its YAML, checked; a MasterError names the master and question."""
+    where = f"{master}, self-check {number}"
+    try:
+        q = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise MasterError(f"{where}: not valid YAML: {err}") from None
+    if not isinstance(q, dict) or not isinstance(q.get("question"), str):
+        raise MasterError(f'{where}: needs `question: "..."` (a string)')
+    where += f" ({q['question'][:50]!r})"
+    if "choices" in q:
+        choices = q["choices"] if isinstance(q["choices"], list) else []
+        for i, c in enumerate(choices, 1):
+            if not (isinstance(c, dict) and set(c) <= {"answer", "why", "correct"} and isinstance(c.get("why"), str)
+                    and isinstance(c.get("answer"), str) and isinstance(c.get("correct", False), bool)):
+                raise MasterError(f'{where}: choice {i} needs `answer: "..."` and `why: "..."` (strings), '
+                                  "and may say `correct: true`")
+        if len(choices) < 2 or not any(c.get("correct") for c in choices):
+            raise MasterError(f"{where}: `choices` needs at least 2 choices, one marked `correct: true`")
+        return {"question": q["question"], "choices": choices}
+    for k in ("answer", "tolerance"):       # PyYAML reads 6.0e22 (no sign in the exponent) as text
+        q[k] = _number(q.get(k))
+    if not (all(type(q.get(k)) in (int, float) for k in ("answer", "tolerance")) and q["tolerance"] >= 0
+            and isinstance(q.get("why"), str) and isinstance(q.get("unit"), str)):
+        raise MasterError(f"{where}: needs either `choices` or a number: `answer` (number), `tolerance` "
+                          f'(number >= 0), `unit` (string, may be "") and `why` (string)')
+    return {k: q[k] for k in ("question", "answer", "tolerance", "unit", "why")}
+
+
+# ---------------------------------------------------------------------------------------------
+# The exercises page of a chapter
+# ---------------------------------------------------------------------------------------------
+
+def page(master: Master, solutions: bool, root: Path = ROOT) -> str:
+    """MyST markdown for ``book/exercises/NN-slug.md``; ``solutions=False`` for the student build."""
+    rel = f"exercises/{master.path.name}"
+    chapter = root / "book" / master.path.name
+    out = [f"# {master.title}", "", master.intro, ""]
+    if chapter.exists():
+        out += [f"**Chapter:** {{doc}}`../{chapter.stem}`", ""]
+    out += [f"**Work in the exercise notebook** `{rel}`, which checks your answers as you go: "
+            f"[open it in Binder]({chapters.binder_link(rel, root)}) or "
+            f"[in Colab]({chapters.colab_link(rel, root)}). The checks tell you what is wrong, never "
+            "the answer. {doc}`../where-to-run` compares the places to run it.", ""]
+    for n, q in enumerate(master.questions, 1):
+        prompt = "\n\n".join(q.prompt).strip()
+        lead = re.match(r"\*\*(Question [^*]+?)\.?\*\*\s*", prompt)
+        heading = lead.group(1) if lead else f"Question {n}"
+        kind = " (build it)" if q.name.startswith("build_") else " (discussion)" if q.manual else ""
+        out += [f"({master.path.stem}-{q.name})=", f"## {heading}{kind}", "", prompt[lead.end() if lead else 0:], ""]
+        if q.name.startswith("build_"):
+            out += ["Your function, to complete in the notebook:", "", "```python", q.skeleton, "```", ""]
+        if solutions and q.solution:
+            label = "Rubric" if q.manual else "Solution"
+            body = [c.source for c in q.solution if c.cell_type == "markdown"]
+            body += [f"```python\n{q.solution_code}\n```"] if q.solution_code.strip() else []
+            out += [f"::::{{admonition}} {label} (instructors)", ":class: dropdown", "", *body, "::::", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_pages(solutions: bool = True, root: Path = ROOT) -> list[Path]:
+    """Write ``book/exercises/NN-slug.md`` for every master (only files whose text changed)."""
+    folder = root / "book" / "exercises"
+    folder.mkdir(exist_ok=True)
+    written = []
+    for path in masters(root):
+        target = folder / f"{path.stem}.md"
+        text = page(read(path), solutions, root)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    for stale in set(folder.glob("*.md")) - set(written):
+        stale.unlink()
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# The student notebook
+# ---------------------------------------------------------------------------------------------
 
 def setup_source(notebook: str) -> str:
     repo, branch = chapters.repository(ROOT)
-    return SETUP.format(repo=repo, branch=branch, notebook=notebook, otter=otter_requirement())
+    pins = re.findall(r"^otter-grader==\S+", (ROOT / "requirements.txt").read_text(), re.M)
+    return SETUP.format(repo=repo, branch=branch, notebook=notebook, otter=pins[0] if pins else "otter-grader")
 
 
 def prepared(master: Path, generate: bool = False) -> nbformat.NotebookNode:
-    """The master with the standard set-up and summary cells, as ``otter assign`` will read it.
-
-    An existing set-up cell (the first code cell that sets ``REPO``) is replaced; otherwise the
-    set-up goes after the first markdown cell. The summary replaces otter's own ``check_all``
-    cell, whose output repeats every failure in full.
-    """
+    """The master with the standard set-up and summary cells and without self-checks, as
+    ``otter assign`` will read it. The summary replaces otter's own ``check_all`` cell."""
     nb = nbformat.read(master, as_version=4)
     config_cell = nb.cells[0]
     if config_cell.cell_type != "raw" or "ASSIGNMENT CONFIG" not in config_cell.source:
-        raise ValueError(f"{master.name}: the first cell must be otter's raw '# ASSIGNMENT CONFIG' cell")
+        raise MasterError(f"{master.name}: the first cell must be otter's raw '# ASSIGNMENT CONFIG' cell")
     config = yaml.safe_load(config_cell.source.split("\n", 1)[1]) or {}
-    config["check_all_cell"] = False
-    config["generate"] = bool(generate)
+    config.update(check_all_cell=False, generate=bool(generate))
     config_cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False).strip()
-
     with_setup(nb, master.name)
-    # self-check questions belong to the static page (see SELF_CHECK), not to the graded notebook
     nb.cells = [c for c in nb.cells if "# Summary of your results" not in c.source
                 and not c.source.startswith(("## Your results", SELF_CHECK))]
     locked = {"deletable": False, "editable": False}     # as otter marks its own check cells
     nb.cells += [nbformat.v4.new_markdown_cell(SUMMARY_MD, metadata=dict(locked)),
                  nbformat.v4.new_code_cell(SUMMARY_CODE, metadata=dict(locked))]
     return nb
-
-
-def _own_lines(old: str, standard: str) -> list[str]:
-    """What an author added to a set-up cell: lines after the grader's, and imports of their own."""
-    lines = old.splitlines()
-    at = next((i for i, l in enumerate(lines) if l.startswith("grader = otter.Notebook(")), len(lines))
-    after = [l for l in lines[at + 1:]]
-    imports = [l for l in lines[:at] if l.startswith(("import ", "from ")) and l not in standard.splitlines()
-               and "importlib.util" not in l]
-    return [l for l in imports if l not in after] + after
 
 
 def with_setup(nb: nbformat.NotebookNode, name: str) -> bool:
@@ -127,58 +290,44 @@ def with_setup(nb: nbformat.NotebookNode, name: str) -> bool:
     """
     source = setup_source(name)
     existing = next((c for c in nb.cells if c.cell_type == "code" and "REPO = " in c.source), None)
-    if existing is not None:
-        own = _own_lines(existing.source, source)
-        if own:
-            source = source + "\n" + "\n".join(own).rstrip()
-        changed = existing.source != source
-        existing.source = source
-        return changed
-    first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
-    cell = nbformat.v4.new_code_cell(source)
-    cell["id"] = "setup"
-    nb.cells.insert(first_md + 1, cell)
-    return True
+    if existing is None:
+        first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
+        nb.cells.insert(first_md + 1, nbformat.v4.new_code_cell(source, id="setup"))
+        return True
+    lines = existing.source.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.startswith("grader = otter.Notebook(")), len(lines))
+    standard = source.splitlines()
+    after = [line for line in lines[at + 1:] if line not in standard or not line.strip()]
+    own = [line for line in lines[:at] if line.startswith(("import ", "from ")) and line not in standard
+           and "importlib.util, " not in line and line not in after] + after
+    if "\n".join(own).strip():
+        source += "\n\n" + "\n".join(own).strip()
+    changed, existing.source = existing.source != source, source
+    return changed
 
 
 def unbound_names(master: Path) -> dict[str, list[str]]:
     """Names each check function uses without defining, importing or taking them as parameters.
 
     otter runs a check in a namespace of its own and passes it only the notebook variables named
-    as its parameters, so a check that reads another notebook global (``cost``, ``run``) passes in
-    the master, where its ``# IGNORE`` line calls it with the notebook's globals, and fails for
-    every student. Empty lists are what a master should have.
+    as its parameters, so a check that reads another notebook global passes in the master and
+    fails for every student. Empty lists are what a master should have.
     """
-    import ast
-    import builtins
-
     found: dict[str, list[str]] = {}
     for cell in nbformat.read(master, as_version=4).cells:
         if cell.cell_type != "code" or not re.search(r"^def test_", cell.source, re.M):
             continue
-        tree = ast.parse(re.sub(r"^.*#\s*IGNORE\s*$", "", cell.source, flags=re.M))
-        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
-            bound = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
-            used = set()
+        for fn in (n for n in ast.parse(IGNORE_LINE.sub("", cell.source)).body if isinstance(n, ast.FunctionDef)):
+            bound, used = {a.arg for a in fn.args.args + fn.args.kwonlyargs}, set()
             for node in ast.walk(fn):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
                 elif isinstance(node, ast.Name):
                     (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-                elif isinstance(node, ast.arg):
-                    bound.add(node.arg)
+                elif isinstance(node, (ast.arg, ast.FunctionDef)):
+                    bound.add(node.arg if isinstance(node, ast.arg) else node.name)
             found[fn.name] = sorted(used - bound - set(dir(builtins)))
     return found
-
-
-def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Deterministic ids, no outputs, no execution counts."""
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{i:03d}"
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        cell.metadata.pop("execution", None)
-    return nb
 
 
 def assign(master: Path, out: Path, generate: bool = False) -> Path:
@@ -188,33 +337,68 @@ def assign(master: Path, out: Path, generate: bool = False) -> Path:
         source = Path(tmp) / master.name
         nbformat.write(prepared(master, generate), source)
         otter = Path(sys.executable).with_name("otter")
-        done = subprocess.run([str(otter), "assign", str(source), str(out)], capture_output=True,
-                              text=True, cwd=tmp)
+        done = subprocess.run([str(otter), "assign", str(source), str(out)], capture_output=True, text=True, cwd=tmp)
         if done.returncode != 0:
             raise RuntimeError(f"otter assign {master.name} failed:\n{done.stdout}\n{done.stderr}")
     return out
 
 
 def student_notebook(master: Path) -> str:
-    """The student notebook `otter assign` makes from ``master``, as normalised text."""
+    """The student notebook `otter assign` makes from ``master``: no outputs, numbered cell ids."""
     with tempfile.TemporaryDirectory() as tmp:
         assign(master, Path(tmp) / "dist")
         nb = nbformat.read(Path(tmp) / "dist" / "student" / master.name, as_version=4)
-    return nbformat.writes(normalise(nb)) + "\n"
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)
+    return nbformat.writes(nb) + "\n"
 
 
-def main() -> None:
+def bundle(master: Path, out: Path) -> tuple[Path, Path]:
+    """`make autograder`: ``out/autograder.zip`` (for ``otter run -a``, ``otter grade`` or
+    Gradescope) and ``out/solution/<master's name>`` (the set-up cell opens it by that name)."""
+    (out / "solution").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        dist = assign(master, Path(tmp) / "dist", generate=True)
+        [zipped] = (dist / "autograder").glob("*.zip")          # otter's name has a timestamp
+        shutil.copyfile(zipped, out / "autograder.zip")
+        shutil.copyfile(dist / "autograder" / master.name, out / "solution" / master.name)
+    return out / "autograder.zip", out / "solution" / master.name
+
+
+def grade(autograder_zip: Path, submission: Path) -> tuple[float, float]:
+    """``(points, possible)`` for ``submission``, graded by otter here (no Docker) in a scratch folder."""
+    from otter.api import grade_submission
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(submission, Path(tmp) / submission.name)
+        results = grade_submission(str(Path(tmp) / submission.name), str(autograder_zip), quiet=True)
+    return float(results.total), float(results.possible)
+
+
+def main(argv: list[str]) -> None:
+    if argv == ["pages"]:
+        for path in write_pages():
+            print(f"wrote {path.relative_to(ROOT)}")
+        return
+    if argv == ["autograder"]:
+        for master in masters():
+            print("wrote", *(p.relative_to(ROOT) for p in bundle(master, ROOT / "exercises" / "dist" / master.stem)))
+        return
     for path in chapters.chapter_paths(ROOT):
         if chapters.sync(path):
             print(f"updated the metadata of {path.relative_to(ROOT)} from its opening admonition")
     for master in masters():
+        read(master)                             # refuses a broken self-check, naming it
         nb = nbformat.read(master, as_version=4)
-        if with_setup(nb, master.name):      # the master runs the same set-up as its students
+        if with_setup(nb, master.name):          # the master runs the same set-up as its students
             nbformat.write(nb, master)
             print(f"gave {master.relative_to(ROOT)} the standard set-up cell")
-        target = STUDENTS / master.name
-        target.write_text(student_notebook(master), encoding="utf-8")
-        print(f"wrote {target.relative_to(ROOT)}")
+        (ROOT / "exercises" / master.name).write_text(student_notebook(master), encoding="utf-8")
+        print(f"wrote exercises/{master.name}")
+    write_pages()
     problems = []
     for path in chapters.chapter_paths(ROOT):
         try:
@@ -226,4 +410,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main(sys.argv[1:])
+    except MasterError as err:
+        sys.exit(f"error: {err}")
