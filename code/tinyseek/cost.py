@@ -445,7 +445,8 @@ def tornado(model, base: dict[str, float], ranges: dict[str, tuple[float, float]
 
     Returns one row per input of ``ranges``, sorted by ``swing`` (the absolute difference between
     the results at the high and the low end), largest first: the input whose uncertainty moves
-    the answer most comes first. Other inputs stay at ``base``. One-at-a-time analysis ignores interactions (two inputs both at their worst).
+    the answer most comes first. Other inputs stay at ``base``. One-at-a-time analysis ignores
+    interactions (two inputs both at their worst).
     """
     if not callable(model):
         raise TypeError("model must be a function of keyword inputs")
