@@ -46,3 +46,16 @@ def test_ascend_910c_roofline_brackets_the_sources():
 def test_unknown_chip_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown chip"):
         after.verdict_range("Ascend 9000", "2023-10")
+
+
+def test_timeline_figure_draws_every_dated_fact_once_per_strand():
+    from tinyseek.plots import after as figs
+
+    strands = {"rules": ("after_rules",), "enforcement": ("after_enforcement",)}
+    fig = figs.timeline_figure(strands)
+    for trace, keys in zip(fig.data, strands.values(), strict=True):
+        rows = after.timeline(*keys)
+        assert list(trace.x) == [r["date"] for r in rows]
+        assert all(r["event"][:20] in t.replace("<br>", " ") for r, t in zip(rows, trace.text, strict=True))
+    with pytest.raises(ValueError, match="at least one strand"):
+        figs.timeline_figure({})
