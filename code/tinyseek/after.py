@@ -13,10 +13,13 @@ import datetime as dt
 from . import chips, data, export_controls, roofline
 
 
-def timeline(*keys: str) -> list[dict]:
+def timeline(*keys: str, labels: dict[str, str] | None = None) -> list[dict]:
     """The dated facts named by ``keys`` (fact keys, or group names for all of a group's dated
-    facts), oldest first, as rows of ``date``, ``event`` (the fact's note), ``source`` and
-    ``status``: a chapter's timeline built from the data, never typed into it."""
+    facts), oldest first, as rows of ``date``, ``event``, ``source`` and ``status``: a chapter's
+    timeline built from the data, never typed into it. ``event`` is the fact's note, or
+    ``labels[key]`` for a fact whose note is about its sourcing rather than the event.
+    """
+    labels = labels or {}
     facts = []
     for key in keys:
         try:
@@ -26,8 +29,8 @@ def timeline(*keys: str) -> list[dict]:
     dated = [f for f in facts if not f.is_conflict and isinstance(f.value, dt.date)]
     if not dated:
         raise ValueError(f"no dated fact among {keys}")
-    return [{"date": f.value, "event": f.note or f.key, "source": f.source, "status": f.status}
-            for f in sorted(dated, key=lambda f: f.value)]
+    return [{"date": f.value, "event": labels.get(f.key) or f.note or f.key, "source": f.source,
+             "status": f.status} for f in sorted(dated, key=lambda f: f.value)]
 
 
 def verdict_range(name: str, rule: str) -> dict:

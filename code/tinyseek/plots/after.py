@@ -15,13 +15,14 @@ from .. import after
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 
 
-def timeline_figure(strands: dict[str, tuple[str, ...]]) -> go.Figure:
-    """One row of markers per strand ({label: fact keys or group names}), dated on the x-axis."""
+def timeline_figure(strands: dict[str, tuple[str, ...]], labels: dict[str, str] | None = None) -> go.Figure:
+    """One row of markers per strand ({label: fact keys or group names}), dated on the x-axis;
+    ``labels`` as for :func:`tinyseek.after.timeline`."""
     if not strands:
         raise ValueError("strands must name at least one strand of facts")
     fig = go.Figure()
     for row, ((label, keys), colour) in enumerate(zip(strands.items(), COLOURS * 2, strict=False)):
-        rows = after.timeline(*keys)
+        rows = after.timeline(*keys, labels=labels)
         fig.add_scatter(x=[r["date"] for r in rows], y=[row] * len(rows), mode="markers", name=label,
                         marker=dict(size=14, color=colour, line=dict(width=1, color="#333")),
                         text=["<br>".join(textwrap.wrap(f"{r['date']:%d %b %Y}: {r['event']} ({r['status']})", 60))
