@@ -59,12 +59,12 @@ def test_explorer_figure_slider_states_are_the_function_values():
     assert [s.label for s in price_slider.steps] == ["$1.00", "$2.00"] and price_slider.active == 1
     assert [s.label for s in util_slider.steps] == ["50%", "80%"] and util_slider.active == 1
     marks = [cost.deepseek_v3_run().gpu_hours, data.value("llama31_405b_gpu_hours")]
-    for p, step in zip([1.0, 2.0], price_slider.steps):
+    for p, step in zip([1.0, 2.0], price_slider.steps, strict=True):
         line, points = step.args[0]["y"]
         assert list(step.args[1]) == [0, 2]
         assert list(line) == pytest.approx([cost.rental_cost(h, p) / 1e6 for h in (1e6, 1e7)])
         assert list(points) == pytest.approx([cost.rental_cost(h, p) / 1e6 for h in marks])
-    for u, step in zip([0.5, 0.8], util_slider.steps):
+    for u, step in zip([0.5, 0.8], util_slider.steps, strict=True):
         line, points = step.args[0]["y"]
         assert list(step.args[1]) == [1, 3]
         o = own.with_(utilisation=u)
@@ -100,3 +100,28 @@ def test_spend_breakdown_adds_up():
 def test_figures_render_with_alt_text():
     html = plots.figure_html(figs.cost_explorer_figure(), alt="cost explorer")
     assert 'aria-label="cost explorer"' in html
+
+
+def test_serving_figure_draws_the_tested_prices_at_every_slider_state():
+    from tinyseek import serving
+
+    fig = figs.serving_cost_figure({"launch price": 2.19}, prices=[1.0, 2.0], utilisations=(0.5, 1.0),
+                                   tokens_per_s=[1e3, 1e4])
+    steps = fig.layout.sliders[0].steps
+    assert [s.label for s in steps] == ["$1.00", "$2.00"] and fig.layout.sliders[0].active == 1
+    for price, step in zip([1.0, 2.0], steps, strict=True):
+        for ys, u in zip(step.args[0]["y"], (0.5, 1.0), strict=True):
+            assert list(ys) == pytest.approx([serving.usd_per_million_tokens(price, 8, r, u) for r in (1e3, 1e4)])
+    assert [t.name for t in fig.data][-1] == "launch price" and list(fig.data[-1].y) == [2.19, 2.19]
+
+
+def test_serving_calculator_shows_the_price_or_the_error():
+    from tinyseek import serving
+    from tinyseek.widgets.economics import serving_calculator
+
+    box = serving_calculator()
+    box.inputs["tokens_per_s"].value = 1000.0
+    assert f"${serving.usd_per_million_tokens(2.0, 8, 1000.0):,.3f}" in box.result.value
+    box.inputs["utilisation"].value = 0.05
+    box.inputs["gpus"].value = 0
+    assert shows_error(box, "gpus must be")

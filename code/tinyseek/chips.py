@@ -35,7 +35,7 @@ PRECISIONS = {"bf16": 16, "fp8": 8, "int8": 8}
 _RATE_FIELD = {"bf16": "bf16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops"}
 
 # The database's chips, in the order the book shows them (key in chips.yaml -> group name).
-KNOWN = ("a100", "a800", "h100", "h800", "h20", "h200", "b200", "ascend910b")
+KNOWN = ("a100", "a800", "h100", "h800", "h20", "h200", "b200", "ascend910b", "ascend910c")
 
 
 @dataclass(frozen=True)

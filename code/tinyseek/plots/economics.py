@@ -174,3 +174,46 @@ def spend_breakdown_figure(lab: cost.LabSpend | None = None) -> go.Figure:
                       title=f"Total {units.usd(lab.total, 3)} over the period",
                       yaxis_title="million USD", margin=dict(l=60, r=20, t=60, b=40))
     return fig
+
+
+def serving_cost_figure(price_lines: dict[str, float], prices=np.arange(1.0, 4.01, 0.25),
+                        utilisations=(0.25, 0.5, 0.75, 1.0), gpus_per_node: int = 8,
+                        tokens_per_s=np.logspace(3, 5, 41)) -> go.Figure:
+    """Dollars per million output tokens against a node's decoding throughput, one line per
+    utilisation, a slider over the GPU's rental price (every state from
+    :func:`tinyseek.serving.usd_per_million_tokens`), with ``price_lines`` ({label: $ per million
+    tokens}, e.g. launch prices) drawn flat and DeepSeek's disclosed throughput marked.
+    """
+    from .. import serving
+
+    prices, rates = np.asarray(prices, float), np.asarray(tokens_per_s, float)
+    p0 = int(np.argmin(abs(prices - data.value("h800_rental_price"))))
+    disclosed = float(data.value("ds_inference.decode_tokens_per_s_per_node"))
+
+    def curves(price):
+        return [[serving.usd_per_million_tokens(price, gpus_per_node, r, u) for r in rates] for u in utilisations]
+
+    fig = go.Figure()
+    for u, ys in zip(utilisations, curves(prices[p0]), strict=True):
+        fig.add_scatter(x=rates, y=ys, mode="lines", name=f"{u:.0%} busy",
+                        hovertemplate="%{x:.3s} tokens/s: $%{y:.2f} per million<extra>" + f"{u:.0%} busy</extra>")
+    for i, (label, usd) in enumerate(price_lines.items()):
+        fig.add_scatter(x=[rates[0], rates[-1]], y=[usd, usd], mode="lines", name=label,
+                        line=dict(dash="dot", color=("#d62728", "#9467bd", "#8c564b")[i % 3]),
+                        hovertemplate=f"{label}: ${usd:.2f} per million<extra></extra>")
+    fig.add_vline(x=disclosed, line=dict(color="#7f7f7f", dash="dash"))
+    steps = [dict(method="restyle", label=f"${p:.2f}", args=[{"y": curves(p)}, list(range(len(utilisations)))])
+             for p in prices]
+    fig.update_layout(
+        title="What a million output tokens cost to serve",
+        template="plotly_white", height=520,
+        xaxis=dict(title="output tokens per second per 8-GPU node", type="log"),
+        yaxis=dict(title="USD per million output tokens", type="log"),
+        legend=dict(orientation="h", y=-0.22, x=0),
+        annotations=[dict(x=np.log10(disclosed), y=1, yref="paper", text="DeepSeek's average",
+                          showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=11))],
+        sliders=[dict(active=p0, steps=steps, y=-0.45, pad=dict(t=10),
+                      currentvalue=dict(prefix="GPU rental price per hour: "))],
+        margin=dict(l=60, r=20, t=60, b=190),
+    )
+    return fig

@@ -54,7 +54,7 @@ def cost_explorer() -> w.VBox:
     own = cost.ownership_defaults()
     preset = w.Dropdown(options=PRESETS, value=PRESETS[0], description="run")
     stages = {name: w.FloatText(value=h, description=f"{name} GPU-h")
-              for name, h in zip(STAGES, _preset_hours(PRESETS[0]))}
+              for name, h in zip(STAGES, _preset_hours(PRESETS[0]), strict=True)}
     price = w.FloatText(value=float(data.value("h800_rental_price")), description="rent $/GPU-h")
     owning = {k: w.FloatText(value=getattr(own, k), description=label)
               for k, label in OWNERSHIP_LABELS.items()}
@@ -69,7 +69,7 @@ def cost_explorer() -> w.VBox:
                       _render)
 
     def load_preset(change):
-        for field, hours in zip(stages.values(), _preset_hours(change["new"])):
+        for field, hours in zip(stages.values(), _preset_hours(change["new"]), strict=True):
             field.value = hours
 
     preset.observe(load_preset, names="value")
@@ -82,3 +82,21 @@ def cost_explorer() -> w.VBox:
     box.inputs = {"preset": preset, **stages, "usd_per_gpu_hour": price, **owning}
     box.result = result
     return box
+
+
+def serving_calculator() -> w.VBox:
+    """Live: $ per million output tokens from a GPU's price, a node's throughput and its utilisation
+    (a form over :func:`tinyseek.serving.usd_per_million_tokens`)."""
+    from .. import serving
+    from . import form
+
+    inf = data.group("ds_inference")
+    inputs = {
+        "usd_per_gpu_hour": w.FloatText(value=float(data.value("h800_rental_price")), description="$ per GPU-hour"),
+        "gpus": w.IntText(value=int(inf["gpus_per_node"].value), description="GPUs per node"),
+        "tokens_per_s": w.FloatText(value=float(inf["decode_tokens_per_s_per_node"].value),
+                                    description="tokens/s per node"),
+        "utilisation": w.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="utilisation"),
+    }
+    return form(inputs, serving.usd_per_million_tokens,
+                lambda usd: f"${usd:,.3f} per million output tokens", width="130px")
