@@ -210,3 +210,15 @@ def test_training_takes_the_loss_far_below_uniform_guessing_on_every_seed(seed):
     after = T.evaluate(model, ids)
     assert before > 3.0 and after < 1.2, (before, after)
     assert np.isfinite(result.losses).all() and result.tokens == 150 * 16 * model.config.context
+
+
+def test_loss_curve_figure_draws_the_losses_their_average_and_uniform_guessing():
+    from tinyseek.plots.primer import loss_curve_figure
+
+    losses = np.linspace(3.3, 0.5, 50)
+    fig = loss_curve_figure(losses, 27, window=10)
+    assert len(fig.data) == 2 and len(fig.data[1].y) == 41
+    assert fig.layout.shapes[0].y0 == pytest.approx(math.log(27))
+    for bad in ([], [1.0, float("nan")]):
+        with pytest.raises(ValueError, match="losses"):
+            loss_curve_figure(bad, 27)

@@ -207,7 +207,8 @@ class CausalSelfAttention(nn.Module):
 # ---- the feed-forward block and the transformer block -------------------------------------------
 
 class FeedForward(nn.Module):
-    """The position-wise feed-forward network: ``W2 · GELU(W1 x)``, applied to each token alone.
+    """The position-wise feed-forward network: ``W2 · GELU(W1 x)``, applied to each token alone
+    (Vaswani et al. 2017, §3.3, who used ReLU; GPT models use GELU).
 
     It holds most of a transformer's parameters; chapter 4 replaces it by a mixture of experts.
     """
