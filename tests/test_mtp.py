@@ -3,7 +3,6 @@ exactly what greedy decoding returns."""
 
 import pytest
 import torch
-
 from tinyseek import moe_lm, mtp
 
 SMALL = mtp.MTPConfig(d_model=16, n_layers=1, n_heads=2, seq_len=24, d_ff=32)

@@ -284,7 +284,7 @@ def acceptance_by_domain(model: MTPLM, n_prompts: int = 32, length: int = 8,
     n_new = model.config.seq_len - 1 - length if n_new is None else n_new
     x, domains = prompts(n_prompts, length)
     totals: dict[str, np.ndarray] = {}
-    for ids, dom in zip(x, domains):
+    for ids, dom in zip(x, domains, strict=True):
         run = speculative_decode(model, ids, n_new)
         counts = np.array([n_new, run.forwards, run.drafted, run.accepted])
         for key in (dom, "all"):

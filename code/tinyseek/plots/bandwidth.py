@@ -44,7 +44,7 @@ def kv_cache_figure(contexts: Sequence[int] = tuple(2 ** np.arange(10, 18)),
                     dtypes: Sequence[str] = ("bf16", "fp8")) -> go.Figure:
     """KV-cache memory (GB) against context length for V3 and its twins; one slider step per
     (batch, precision). A dashed line marks one H800's HBM (from the chip database)."""
-    names, models = zip(*kv_cache_models().items())
+    names, models = zip(*kv_cache_models().items(), strict=True)
     hbm = chips.get("H800").memory_gb
     contexts = [int(c) for c in contexts]
     states = [(b, d) for d in dtypes for b in batches]
@@ -54,7 +54,7 @@ def kv_cache_figure(contexts: Sequence[int] = tuple(2 ** np.arange(10, 18)),
         return [[mla.kv_cache_bytes(m, c, dtype, batch) / GB for c in contexts] for m in models]
 
     fig = go.Figure()
-    for name, y, colour in zip(names, ys(*states[0]), colours):
+    for name, y, colour in zip(names, ys(*states[0]), colours, strict=True):
         fig.add_scatter(x=contexts, y=y, mode="lines+markers", name=name,
                         line=dict(color=colour),
                         hovertemplate="%{x:,} tokens: %{y:,.3g} GB<extra>" + name + "</extra>")
@@ -193,7 +193,7 @@ def pipeline_explorer_figure(settings: Sequence[tuple[int, int]] = ((4, 8), (4, 
     fig.update_layout(height=140 + 3 * (60 + 14 * max_ranks))
 
     steps = []
-    for (pp, mb), state in zip(settings, states):
+    for (pp, mb), state in zip(settings, states, strict=True):
         update = {"base": [], "x": [], "y": [], "customdata": []}
         for run, _ in state:
             bars = _bars(run)
