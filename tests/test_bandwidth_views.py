@@ -1,4 +1,5 @@
-"""Chapter 5's views: the KV-cache calculator and pipeline explorer, live and kernel-free."""
+"""Views of Chapters 5 and 6: the KV-cache calculator and pipeline explorer, live and kernel-free;
+the DualPipe diagram and the routing factors."""
 
 import pytest
 from conftest import shows_error

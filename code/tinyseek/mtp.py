@@ -103,6 +103,8 @@ class MTPLM(nn.Module):
         self.mtp = MTPModule(c) if mtp else None
 
     def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids (B, T), T at most ``seq_len`` -> next-token logits (B, T, V) and hidden states
+        (B, T, d)."""
         if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or not 1 <= ids.shape[1] <= self.config.seq_len:
             raise ValueError(f"ids must be a tensor of shape (batch, 1 to {self.config.seq_len})")
         x = self.embed(ids) + self.pos[: ids.shape[1]]
