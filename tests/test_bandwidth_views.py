@@ -133,3 +133,27 @@ def test_copy_factors_name_both_baselines():
     assert pb.nodes_histogram(routing, 8) == [1, 0, 0, 1, 0, 0, 0, 0]
     with pytest.raises(TypeError, match="routing"):
         pb.nodes_per_token(experts, 8)
+
+
+@pytest.mark.parametrize("name", ["05-mla.svg", "05-mtp.svg", "06-fp8-scaling.svg", "06-dualpipe.svg",
+                                  "06-expert-parallel.svg"])
+def test_diagrams_follow_the_book_rules(name):
+    """viewBox and no fixed width, an opaque light background, dark text of at least 13 units,
+    every label inside the view box (width estimated at 0.6 em per character)."""
+    import re
+    import xml.etree.ElementTree as ET
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(pb.DIAGRAMS / name).getroot()
+    assert "width" not in root.attrib and "height" not in root.attrib
+    _, _, width, height = map(float, root.attrib["viewBox"].split())
+    assert width <= 720
+    background = root.find(f"{ns}rect")
+    assert float(background.get("width")) == width and background.get("fill") == "#ffffff"
+    base = float(root.get("font-size", 16))
+    for text in root.iter(f"{ns}text"):
+        size = float(text.get("font-size", base))
+        assert size >= 13, f"{name}: font-size {size} < 13"
+        label = re.sub(r"\s+", " ", "".join(text.itertext())).strip()
+        x, y, w = float(text.get("x")), float(text.get("y")), 0.6 * size * len(label)
+        left = x - w / 2 if text.get("text-anchor") == "middle" else x
+        assert 0 <= left and left + w <= width + 10 and size <= y <= height, f"{name}: {label!r} leaves the view box"
