@@ -291,5 +291,5 @@ def acceptance_by_domain(model: MTPLM, n_prompts: int = 32, length: int = 8,
         counts = np.array([n_new, run.forwards, run.drafted, run.accepted])
         for key in (dom, "all"):
             totals[key] = totals.get(key, 0) + counts
-    return {k: {"acceptance": a / d, "tokens_per_forward": n / f, "drafted": int(d)}
+    return {k: {"acceptance": float(a / d), "tokens_per_forward": float(n / f), "drafted": int(d)}
             for k, (n, f, d, a) in totals.items()}
