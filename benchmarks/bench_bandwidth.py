@@ -1,4 +1,4 @@
-"""Chapter 5 benchmarks: `python benchmarks/bench_bandwidth.py` prints times and ratios.
+"""Chapter 5 and 6 benchmarks: `python benchmarks/bench_bandwidth.py` prints times and ratios.
 
 1. One decoding step of attention over a cache of S tokens: MHA with cached keys and values,
    MLA in naive form (rebuild keys and values from the cached latents every step) and MLA in
@@ -8,6 +8,9 @@
 3. The accumulation simulator (one 32 x K by K x 32 product) for K = 1024 and 4096.
 4. The pipeline simulator: 1F1B and DualPipe at 16 stages and 64 micro-batches.
 5. Node-limited routing of 65,536 tokens over V3's layout, free against limited.
+6. Multi-token prediction: train the chapter's tiny model (one seed), then greedy decoding against
+   speculative decoding with the MTP draft on 16 prompts (wall time and main-model passes). With
+   no KV cache and a tiny model the CPU time is not the GPU's; the pass count is the point.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import math
 import time
 
 import torch
-from tinyseek import fp8, mla, node_routing, pipeline
+from tinyseek import fp8, mla, mtp, node_routing, pipeline
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -114,6 +117,21 @@ def bench_routing():
         lambda: node_routing.route(logits, lay["n_nodes"], lay["top_k"], lay["max_nodes"]), 3), base)
 
 
+def bench_mtp():
+    print("\n== 6. MTP: one training run, then greedy against speculative decoding of 16 prompts ==")
+    start = time.perf_counter()
+    model = mtp.train(mtp=True, seed=0).model.eval()
+    row("training (300 steps)", time.perf_counter() - start)
+    prompts, _ = mtp.prompts(16)
+    n_new = model.config.seq_len - 1 - prompts.shape[1]
+    base = best_of(lambda: [mtp.greedy_decode(model, p, n_new) for p in prompts], 3)
+    row("greedy decoding", base, note=f"{16 * n_new} main-model passes")
+    runs = [mtp.speculative_decode(model, p, n_new) for p in prompts]
+    row("speculative decoding, MTP draft", best_of(
+        lambda: [mtp.speculative_decode(model, p, n_new) for p in prompts], 3), base,
+        note=f"{sum(r.forwards for r in runs)} main-model passes")
+
+
 if __name__ == "__main__":
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     print("time (best of several runs)          ratio to the first row of each table")
@@ -122,3 +140,4 @@ if __name__ == "__main__":
     bench_accumulation()
     bench_pipeline()
     bench_routing()
+    bench_mtp()

@@ -65,7 +65,7 @@ def test_every_operation_runs_once_and_dependencies_hold():
     run = pl.run_schedule("DualPipe", 8, 20, pl.ChunkTimes(1, 2, 1, 2.5))
     forwards = {}
     for r, ops in enumerate(run.orders):
-        for a, b in zip(ops, ops[1:]):
+        for a, b in zip(ops, ops[1:], strict=False):
             assert b.start >= a.end - 1e-12                 # one op at a time on a rank
         for op in ops:
             if op.kind in ("F", "FB"):

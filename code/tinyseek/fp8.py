@@ -198,6 +198,20 @@ def round_to_bits(x: torch.Tensor, bits: int, rounding: str = "truncate") -> tor
     return torch.ldexp(scaled / 2.0 ** bits, exponent)
 
 
+def _check_matmul(a, b, bits, promote_every, rounding) -> tuple[torch.Tensor, torch.Tensor]:
+    """The arguments of ``limited_precision_matmul`` checked; ``a`` and ``b`` as float64."""
+    a, b = _check_matrix("a", a), _check_matrix("b", b)
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"inner dimensions differ: a is {tuple(a.shape)}, b is {tuple(b.shape)}")
+    if a.shape[1] > MAX_K:
+        raise ValueError(f"K (a.shape[1]) must be ≤ {MAX_K}, got {a.shape[1]}")
+    if promote_every is not None:
+        validate.integer("promote_every", promote_every, low=1, high=MAX_K)
+    validate.integer("bits", bits, low=1, high=52)
+    validate.choice("rounding", rounding, ROUNDING)
+    return a.to(torch.float64), b.to(torch.float64)
+
+
 def limited_precision_matmul(a: torch.Tensor, b: torch.Tensor, bits: int = 14,
                              promote_every: int | None = None,
                              rounding: str = "truncate") -> torch.Tensor:
@@ -208,16 +222,7 @@ def limited_precision_matmul(a: torch.Tensor, b: torch.Tensor, bits: int = 14,
     is added into a separate FP32 accumulator and restarted from zero: V3's fix (N_C = 128).
     Returns float64 holding the float32 result.
     """
-    a, b = _check_matrix("a", a), _check_matrix("b", b)
-    if a.shape[1] != b.shape[0]:
-        raise ValueError(f"inner dimensions differ: a is {tuple(a.shape)}, b is {tuple(b.shape)}")
-    if a.shape[1] > MAX_K:
-        raise ValueError(f"K (a.shape[1]) must be ≤ {MAX_K}, got {a.shape[1]}")
-    if promote_every is not None:
-        validate.integer("promote_every", promote_every, low=1, high=MAX_K)
-    validate.integer("bits", bits, low=1, high=52)
-    validate.choice("rounding", rounding, ROUNDING)
-    a, b = a.to(torch.float64), b.to(torch.float64)
+    a, b = _check_matmul(a, b, bits, promote_every, rounding)
     acc = torch.zeros(a.shape[0], b.shape[1], dtype=torch.float64)
     fp32 = torch.zeros_like(acc)
     for k in range(a.shape[1]):

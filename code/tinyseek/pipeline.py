@@ -227,75 +227,78 @@ def dualpipe(stages: int, microbatches: int) -> Schedule:
     if microbatches % 2 or microbatches < 2 * stages:
         raise ValueError(f"microbatches must be even and ≥ 2 x stages ({2 * stages}) for "
                          f"DualPipe, got {microbatches}")
-    half, n = microbatches // 2, stages // 2
-    orders = []
-    for r in range(stages):
-        h = min(r, stages - 1 - r)
-        second_half = r >= n
-        middle = h == n - 1
-        ops: list[Op] = []
-        next_f, next_b = [0, 0], [0, 0]
-        weights: deque[tuple[int, int]] = deque()
-
-        def direction(phase):
-            return phase ^ second_half
-
-        def forward(phase):
-            d = direction(phase)
-            ops.append(Op("F", d, next_f[d]))
-            next_f[d] += 1
-
-        def backward(phase, split=False):
-            d = direction(phase)
-            ops.append(Op("Bi" if split else "B", d, next_b[d]))
-            if split:
-                weights.append((d, next_b[d]))
-            next_b[d] += 1
-
-        def weight():
-            d, m = weights.popleft()
-            ops.append(Op("W", d, m))
-
-        def pair(f_phase, b_phase):
-            df, db = direction(f_phase), direction(b_phase)
-            ops.append(Op("FB", df, next_f[df], db, next_b[db]))
-            next_f[df] += 1
-            next_b[db] += 1
-
-        for _ in range(2 * (n - h - 1)):                      # (1)
-            forward(0)
-        for _ in range(h + 1):                                # (2)
-            forward(0)
-            forward(1)
-        for _ in range(n - h - 1):                            # (3)
-            backward(1, split=True)
-            weight()
-            forward(1)
-        for i in range(half - stages + h + 1):                # (4)
-            if i == 0 and middle:
-                forward(0)
-                backward(1)
-            else:
-                pair(0, 1)
-            pair(1, 0)
-        for _ in range(n - h - 1):                            # (5)
-            backward(1)
-            pair(1, 0)
-        split = False                                         # (6)
-        for i in range(h + 1):
-            if i == (h + 1) // 2 and h % 2 == 1:
-                split = True
-            backward(1, split)
-            if i == (h + 1) // 2 and h % 2 == 0:
-                split = True
-            backward(0, split)
-        for _ in range(n - h - 1):                            # (7)
-            weight()
-            backward(0, split=True)
-        while weights:                                        # (8)
-            weight()
-        orders.append(ops)
+    orders = [_dualpipe_rank(r, stages, microbatches) for r in range(stages)]
     return Schedule("DualPipe", stages, microbatches, orders, bidirectional=True)
+
+
+def _dualpipe_rank(r: int, stages: int, microbatches: int) -> list[Op]:
+    """The order of operations on rank ``r`` of DualPipe: the eight phases of ``dualpipe``."""
+    half, n = microbatches // 2, stages // 2
+    h = min(r, stages - 1 - r)
+    second_half = r >= n
+    middle = h == n - 1
+    ops: list[Op] = []
+    next_f, next_b = [0, 0], [0, 0]
+    weights: deque[tuple[int, int]] = deque()
+
+    def direction(phase):
+        return phase ^ second_half
+
+    def forward(phase):
+        d = direction(phase)
+        ops.append(Op("F", d, next_f[d]))
+        next_f[d] += 1
+
+    def backward(phase, split=False):
+        d = direction(phase)
+        ops.append(Op("Bi" if split else "B", d, next_b[d]))
+        if split:
+            weights.append((d, next_b[d]))
+        next_b[d] += 1
+
+    def weight():
+        d, m = weights.popleft()
+        ops.append(Op("W", d, m))
+
+    def pair(f_phase, b_phase):
+        df, db = direction(f_phase), direction(b_phase)
+        ops.append(Op("FB", df, next_f[df], db, next_b[db]))
+        next_f[df] += 1
+        next_b[db] += 1
+
+    for _ in range(2 * (n - h - 1)):                      # (1)
+        forward(0)
+    for _ in range(h + 1):                                # (2)
+        forward(0)
+        forward(1)
+    for _ in range(n - h - 1):                            # (3)
+        backward(1, split=True)
+        weight()
+        forward(1)
+    for i in range(half - stages + h + 1):                # (4)
+        if i == 0 and middle:
+            forward(0)
+            backward(1)
+        else:
+            pair(0, 1)
+        pair(1, 0)
+    for _ in range(n - h - 1):                            # (5)
+        backward(1)
+        pair(1, 0)
+    split = False                                         # (6)
+    for i in range(h + 1):
+        if i == (h + 1) // 2 and h % 2 == 1:
+            split = True
+        backward(1, split)
+        if i == (h + 1) // 2 and h % 2 == 0:
+            split = True
+        backward(0, split)
+    for _ in range(n - h - 1):                            # (7)
+        weight()
+        backward(0, split=True)
+    while weights:                                        # (8)
+        weight()
+    return ops
 
 
 SCHEDULES = {"1F1B": one_f_one_b, "ZB1P": zero_bubble_1p, "DualPipe": dualpipe}

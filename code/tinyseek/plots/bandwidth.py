@@ -1,19 +1,24 @@
-"""Chapter 5's figures: KV-cache sizes, FP8 errors, pipeline timelines, node-limited routing.
+"""Figures of Chapters 5 and 6: KV-cache sizes, FP8 errors, pipeline timelines, node-limited
+routing, and the DualPipe diagram.
 
 The two interactive ones (``kv_cache_figure``, ``pipeline_explorer_figure``) precompute every
 slider state with the tested functions of ``tinyseek.mla`` and ``tinyseek.pipeline``. The others
-draw results the chapter computes in its own cells.
+draw results the chapters compute in their own cells. ``schedule_svg`` draws simulated schedules
+as a static SVG diagram; ``write_dualpipe_diagram`` writes Chapter 6's Figure from it into
+``book/_static/diagrams`` (a test checks the committed file is what the simulator gives).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
+import torch
 from plotly.subplots import make_subplots
 
-from .. import chips, mla, pipeline, validate
+from .. import chips, mla, moe, node_routing, pipeline, validate
 
 GB = 1e9
 KIND_STYLE = {  # kind: (legend name, colour)
@@ -39,7 +44,7 @@ def kv_cache_figure(contexts: Sequence[int] = tuple(2 ** np.arange(10, 18)),
                     dtypes: Sequence[str] = ("bf16", "fp8")) -> go.Figure:
     """KV-cache memory (GB) against context length for V3 and its twins; one slider step per
     (batch, precision). A dashed line marks one H800's HBM (from the chip database)."""
-    names, models = zip(*kv_cache_models().items())
+    names, models = zip(*kv_cache_models().items(), strict=True)
     hbm = chips.get("H800").memory_gb
     contexts = [int(c) for c in contexts]
     states = [(b, d) for d in dtypes for b in batches]
@@ -49,7 +54,7 @@ def kv_cache_figure(contexts: Sequence[int] = tuple(2 ** np.arange(10, 18)),
         return [[mla.kv_cache_bytes(m, c, dtype, batch) / GB for c in contexts] for m in models]
 
     fig = go.Figure()
-    for name, y, colour in zip(names, ys(*states[0]), colours):
+    for name, y, colour in zip(names, ys(*states[0]), colours, strict=True):
         fig.add_scatter(x=contexts, y=y, mode="lines+markers", name=name,
                         line=dict(color=colour),
                         hovertemplate="%{x:,} tokens: %{y:,.3g} GB<extra>" + name + "</extra>")
@@ -188,7 +193,7 @@ def pipeline_explorer_figure(settings: Sequence[tuple[int, int]] = ((4, 8), (4, 
     fig.update_layout(height=140 + 3 * (60 + 14 * max_ranks))
 
     steps = []
-    for (pp, mb), state in zip(settings, states):
+    for (pp, mb), state in zip(settings, states, strict=True):
         update = {"base": [], "x": [], "y": [], "customdata": []}
         for run, _ in state:
             bars = _bars(run)
@@ -225,3 +230,116 @@ def nodes_touched_figure(free_counts: Sequence[int], limited_counts: Sequence[in
                       yaxis=dict(title="share of tokens (%)"),
                       legend=dict(orientation="h", y=-0.25), margin=dict(l=60, r=20, t=30, b=40))
     return fig
+
+
+def nodes_per_token(routing: moe.Routing, n_nodes: int) -> torch.Tensor:
+    """How many distinct nodes each token's chosen experts sit on: shape (T,), experts laid out
+    in contiguous blocks per node (:func:`tinyseek.node_routing.expert_nodes`)."""
+    if not isinstance(routing, moe.Routing):
+        raise TypeError(f"routing must be a tinyseek.moe.Routing, got {type(routing).__name__}")
+    nodes = node_routing.expert_nodes(routing.n_experts, n_nodes)[routing.experts]      # (T, k)
+    touched = torch.zeros(len(nodes), n_nodes, dtype=torch.bool).scatter_(1, nodes, True)
+    return touched.sum(1)
+
+
+def nodes_histogram(routing: moe.Routing, n_nodes: int) -> list[int]:
+    """Tokens whose experts sit on exactly 1, 2, ..., ``n_nodes`` nodes."""
+    return torch.bincount(nodes_per_token(routing, n_nodes), minlength=n_nodes + 1)[1:].tolist()
+
+
+def copy_factors(free: moe.Routing, limited: moe.Routing, n_nodes: int) -> dict[str, float]:
+    """By how much sending each token once per node it reaches cuts the cross-node copies.
+
+    Counting one copy per destination node a token reaches (the home node included, so an upper
+    bound on InfiniBand copies): ``vs_per_expert_*`` compares the limited routing with sending one
+    copy per expert (``top_k`` copies), ``vs_free_*`` with per-node sending without the limit.
+    ``worst``: the largest copy count of any token under each routing; ``mean``: the averages.
+    """
+    k = free.experts.shape[1]
+    f, lim = nodes_per_token(free, n_nodes).float(), nodes_per_token(limited, n_nodes).float()
+    return {"vs_per_expert_worst": k / float(lim.max()), "vs_per_expert_mean": k / float(lim.mean()),
+            "vs_free_worst": float(f.max()) / float(lim.max()),
+            "vs_free_mean": float(f.mean()) / float(lim.mean()),
+            "free_mean": float(f.mean()), "free_max": float(f.max()),
+            "limited_mean": float(lim.mean()), "limited_max": float(lim.max())}
+
+
+# ---- The DualPipe diagram (static SVG) ---------------------------------------------------------
+
+SVG_WIDTH, SVG_LEFT, SVG_ROW = 720, 96, 22
+
+
+def _svg_panel(run: pipeline.Schedule, top: float, scale: float, title: str) -> list[str]:
+    """SVG elements of one simulated schedule: a title, one row per rank, one box per operation
+    (reverse-direction micro-batches hatched)."""
+    out = [f'<text x="12" y="{top + 16}" font-size="15" font-weight="bold">{title}</text>']
+    for rank, ops in enumerate(run.orders):
+        y = top + 28 + rank * SVG_ROW
+        out.append(f'<text x="12" y="{y + 15}" font-size="13">rank {rank}</text>')
+        for op in ops:
+            x, w = SVG_LEFT + op.start * scale, (op.end - op.start) * scale
+            colour = KIND_STYLE[op.kind][1]
+            out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{SVG_ROW - 4}" '
+                       f'fill="{colour}" stroke="#ffffff" stroke-width="0.8"><title>{op.label}</title></rect>')
+            if op.direction == 1 and op.kind != "FB" or op.kind == "FB" and op.b_direction == 1:
+                out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{SVG_ROW - 4}" '
+                           'fill="url(#reverse)"/>')
+    return out
+
+
+LEGEND = {"F": "forward F", "B": "backward B", "Bi": "input grad B−W", "W": "weight grad W",
+          "FB": "F&amp;B pair"}
+
+
+def _svg_legend(y: float) -> list[str]:
+    out, x = [], 12
+    for kind, label in LEGEND.items():
+        out.append(f'<rect x="{x}" y="{y}" width="16" height="16" fill="{KIND_STYLE[kind][1]}"/>')
+        out.append(f'<text x="{x + 22}" y="{y + 13}" font-size="13">{label}</text>')
+        x += 40 + int(7.5 * len(label.replace("&amp;", "&")))
+    out.append(f'<rect x="12" y="{y + 26}" width="16" height="16" fill="#999999"/>')
+    out.append(f'<rect x="12" y="{y + 26}" width="16" height="16" fill="url(#reverse)"/>')
+    out.append(f'<text x="34" y="{y + 39}" font-size="13">hatched: a micro-batch of the reverse '
+               'direction (for a pair, its backward half)</text>')
+    return out
+
+
+def schedule_svg(runs: Sequence[tuple[pipeline.Schedule, str]]) -> str:
+    """A static SVG of simulated schedules, one panel per ``(run, title)``, on one time scale."""
+    if not runs:
+        raise ValueError("runs must list at least one (simulated schedule, title) pair")
+    longest = max(r.makespan for r, _ in runs)
+    scale = (SVG_WIDTH - SVG_LEFT - 16) / longest
+    body, top = [], 8.0
+    for run, title in runs:
+        body += _svg_panel(run, top, scale, title)
+        top += 40 + run.stages * SVG_ROW
+    body += _svg_legend(top)
+    height = top + 56
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {height:.0f}" '
+            'role="img" font-family="sans-serif" fill="#1a1a1a">'
+            '<defs><pattern id="reverse" width="6" height="6" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><rect width="2" height="6" fill="#ffffff" '
+            'fill-opacity="0.55"/></pattern></defs>'
+            f'<rect width="{SVG_WIDTH}" height="{height:.0f}" fill="#ffffff"/>')
+    return "\n".join([head, *body, "</svg>"]) + "\n"
+
+
+def dualpipe_diagram() -> str:
+    """Chapter 6's DualPipe figure: 1F1B and DualPipe on 8 ranks with 20 micro-batches (the size
+    of DeepSeek's own illustration) and Table 2's equal chunks, F = W = 1, B = F&B = 2."""
+    times = pipeline.ChunkTimes(forward=1, backward=2, weight=1, overlapped=2)
+    runs = [pipeline.run_schedule(name, 8, 20, times) for name in ("1F1B", "DualPipe")]
+    return schedule_svg([(r, f"{r.name}: one step takes {r.makespan:g}, bubble {r.bubble():g}")
+                         for r in runs])
+
+
+DIAGRAMS = Path(__file__).resolve().parents[3] / "book" / "_static" / "diagrams"
+
+
+def write_dualpipe_diagram(path: Path | None = None) -> Path:
+    """Write :func:`dualpipe_diagram` to ``book/_static/diagrams/06-dualpipe.svg`` (or ``path``)."""
+    path = DIAGRAMS / "06-dualpipe.svg" if path is None else Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dualpipe_diagram(), encoding="utf-8")
+    return path

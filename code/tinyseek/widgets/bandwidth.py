@@ -1,4 +1,5 @@
-"""Chapter 5's live tools: a KV-cache calculator and a pipeline-schedule explorer.
+"""Live tools of Chapters 5 and 6: a KV-cache calculator (Chapter 5) and a pipeline-schedule explorer
+(Chapter 6).
 
 Thin forms over ``tinyseek.mla.kv_cache_bytes`` and ``tinyseek.pipeline.run_schedule``: they read
 the fields, call the function, and show its result or its own error message.
