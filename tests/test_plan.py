@@ -235,3 +235,50 @@ def test_as_json_round_trips_through_inputs():
     assert back == V3
     assert set(d) == set(plan.FIELDS) and not any(isinstance(v, float) and math.isnan(v)
                                                   for v in d.values())
+
+
+# --- the two views: the live panel and the kernel-free figures -----------------------------------
+
+def test_panel_starts_at_the_preset_and_follows_its_inputs():
+    from conftest import shows_error
+    from tinyseek.widgets.plan import planner
+
+    panel = planner()
+    assert "2,048 x H800 SXM" in panel.result.value and "not required" in panel.result.value
+    panel.inputs["date"].value = "2024-01-01"
+    assert "REQUIRED under the 2023-10 rule" in panel.result.value
+    panel.inputs["chips"].value = 2040
+    assert shows_error(panel, "must divide chips (2040)")
+    panel.inputs["chips"].value = 2048
+    panel.inputs["mfu"].value = 0.0
+    assert shows_error(panel, "mfu must be &gt; 0")
+    panel.inputs["mfu"].value = 0.41
+    panel.inputs["date"].value = "June"
+    assert shows_error(panel, "date must be YYYY-MM-DD")
+    panel.inputs["preset"].value = "llama-3.1-405b"
+    assert "16,384 x H100 SXM" in panel.result.value and "DOES NOT FIT" in panel.result.value
+
+
+def test_figures_draw_the_planners_numbers():
+    from tinyseek.plots import plan as views
+
+    scenarios = plan.what_ifs(V3)
+    fig = views.what_if_figure(scenarios, 2_664_000)
+    drawn = {y: x for bar in fig.data for y, x in zip(bar.y, bar.x, strict=True)}
+    assert drawn == pytest.approx({n: plan.plan(i)["gpu_hours"] / 1e6 for n, i in scenarios.items()})
+    mem = views.memory_figure(scenarios)
+    assert list(mem.data[3].y) == pytest.approx(
+        [plan.memory_per_chip(i)["activations"] for i in scenarios.values()])
+    grid = views.licence_figure(("h800",), (dt.date(2023, 6, 1), dt.date(2024, 6, 1)))
+    assert list(grid.data[0].z[0]) == [0, 1]
+    twin = views.mfu_figure(V3, names=("h800", "h20"), mfus=(0.2, 0.41))
+    steps = twin.layout.sliders[0].steps
+    assert twin.layout.sliders[0].active == 1
+    for m, step in zip((0.2, 0.41), steps, strict=True):
+        expected = [plan.plan(V3.with_(chip=c, mfu=m))["gpu_hours"] / 1e6 for c in ("h800", "h20")]
+        assert list(step.args[0]["x"][0]) == pytest.approx(expected)
+
+
+def test_what_ifs_need_a_moe_base():
+    with pytest.raises(ValueError, match="base must be a mixture-of-experts run"):
+        plan.what_ifs(LLAMA)

@@ -12,7 +12,7 @@ import datetime as _dt
 import json
 import sys
 
-from . import chips, plan, units
+from . import chips, plan
 
 HELP = {
     "name": "a name for the run, shown in the table",
@@ -126,29 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def table(result: dict) -> str:
-    """The plan as aligned lines a reader can scan."""
-    mem = result["memory_gb"]
-    rows = [
-        ("run", f"{result['name']} on {result['chips']:,} x {result['chip']} (data-parallel "
-                f"degree {result['dp']})"),
-        ("export licence", ("REQUIRED" if result["licence_required"] else "not required")
-         + (f" under the {result['rule']} rule" if result["rule"] else "")),
-        ("  why", result["reason"]),
-        ("memory per chip", f"{result['memory_per_chip_gb']:.1f} GB of "
-                            f"{result['memory_capacity_gb']:g} GB: "
-                            + ("fits" if result["fits"] else "DOES NOT FIT")),
-        ("  by part", ", ".join(f"{k} {v:.1f} GB" for k, v in mem.items())),
-        ("bound by", f"{result['bound']} ({result['comm_kind']}: "
-                     f"{result['comm_mb_per_layer']:,.0f} MB per micro-batch per layer, "
-                     f"{result['comm_over_compute']:.2f} x the compute time)"),
-        ("training FLOPs", f"{result['flops']:.3g}"),
-        ("GPU-hours", units.si(result["gpu_hours"], 4)),
-        ("days", f"{result['days']:,.1f}"),
-        ("rental cost", units.usd(result["cost_usd"])),
-        ("KV cache per token", f"{result['kv_bytes_per_token'] / 1e3:,.1f} kB"),
-        ("serving", f"{units.usd(result['usd_per_million_tokens'], 3)} per million output "
-                    f"tokens on {result['serve_gpus']} GPUs (roofline ideal)"),
-    ]
+    """The plan as aligned lines a reader can scan (rows from :func:`tinyseek.plan.summary`)."""
+    rows = plan.summary(result)
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 

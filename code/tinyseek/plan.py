@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import asdict, dataclass, fields, replace
 
-from . import chips, cost, data, export_controls, mla, moe, roofline, validate
+from . import chips, cost, data, export_controls, mla, moe, roofline, units, validate
 
 DESTINATIONS = {"CN": "China", "US": "United States (no export)"}
 PRESETS = ("deepseek-v3", "llama-3.1-405b")
@@ -468,6 +468,47 @@ def compare(name: str) -> list[dict]:
     if "days" in ref:
         rows.append(("days of pre-training", got["days"], ref["days"]))
     return [{"quantity": q, "planner": p, "report": r, "difference": p / r - 1} for q, p, r in rows]
+
+
+def what_ifs(base: Inputs) -> dict[str, Inputs]:
+    """Chapter 10's what-if questions as changed copies of ``base`` (a mixture-of-experts run).
+
+    Other chips at the same date and MFU; BF16 instead of FP8; no node limit on routing; and a
+    dense model of the same total size, with tensor parallelism 8 so that its weights fit.
+    """
+    if not base.n_experts:
+        raise ValueError("base must be a mixture-of-experts run (n_experts > 0)")
+    return {"as planned": base,
+            "on H100s": base.with_(chip="h100"),
+            "on H20s": base.with_(chip="h20"),
+            "on B200s": base.with_(chip="b200"),
+            "BF16 instead of FP8": base.with_(precision="bf16"),
+            "no node-limited routing": base.with_(max_nodes=0),
+            "dense, same total size, TP 8": base.with_(n_experts=0, top_k=0, ep=1, tp=8,
+                                                       active_params=base.total_params)}
+
+
+def summary(result: dict) -> list[tuple[str, str]]:
+    """(label, text) rows of a :func:`plan` result, for the command line and the widget."""
+    r = result
+    return [
+        ("run", f"{r['name']} on {r['chips']:,} x {r['chip']} (data-parallel degree {r['dp']})"),
+        ("export licence", ("REQUIRED" if r["licence_required"] else "not required")
+         + (f" under the {r['rule']} rule" if r["rule"] else "")),
+        ("  why", r["reason"]),
+        ("memory per chip", f"{r['memory_per_chip_gb']:.1f} GB of {r['memory_capacity_gb']:g} GB: "
+                            + ("fits" if r["fits"] else "DOES NOT FIT")),
+        ("  by part", ", ".join(f"{k} {v:.1f} GB" for k, v in r["memory_gb"].items())),
+        ("bound by", f"{r['bound']} ({r['comm_kind']}: {r['comm_mb_per_layer']:,.0f} MB per "
+                     f"micro-batch per layer, {r['comm_over_compute']:.2f} x the compute time)"),
+        ("training FLOPs", f"{r['flops']:.3g}"),
+        ("GPU-hours", units.si(r["gpu_hours"], 4)),
+        ("days", f"{r['days']:,.1f}"),
+        ("rental cost", units.usd(r["cost_usd"])),
+        ("KV cache per token", f"{r['kv_bytes_per_token'] / 1e3:,.1f} kB"),
+        ("serving", f"{units.usd(r['usd_per_million_tokens'], 3)} per million output tokens on "
+                    f"{r['serve_gpus']} GPUs (roofline ideal)"),
+    ]
 
 
 def as_json(i: Inputs) -> dict:
