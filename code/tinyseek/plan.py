@@ -40,7 +40,7 @@ GB = 1e9
 GRADIENT_BYTES = 2
 OPTIMISER_BYTES = 12
 # Activations kept per token per layer, in bytes, for 16-bit activations with flash attention:
-# 34 × hidden (Korthikanti et al. 2022, Section 4.1, without the attention-score term); with full
+# 34 × hidden (Korthikanti et al. 2022, arXiv:2205.05198, Section 4.1, without the attention-score term); with full
 # recomputation only the layer's 16-bit input, 2 × hidden, is kept. Divided by the tensor degree.
 ACTIVATION_BYTES = 34
 RECOMPUTE_BYTES = 2
