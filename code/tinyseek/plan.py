@@ -39,9 +39,10 @@ GB = 1e9
 # optimiser state (32-bit master weights and two 32-bit moments). In BF16 that is the usual 16.
 GRADIENT_BYTES = 2
 OPTIMISER_BYTES = 12
-# Activations kept per token per layer, in bytes, for 16-bit activations with flash attention:
-# 34 × hidden (Korthikanti et al. 2022, arXiv:2205.05198, Section 4.1, without the attention-score term); with full
-# recomputation only the layer's 16-bit input, 2 × hidden, is kept. Divided by the tensor degree.
+# Activations kept per token per layer, in bytes: 34 × hidden for a GPT-style layer in 16 bits once
+# the attention scores are not stored (flash attention or selective recomputation; Korthikanti et
+# al. 2022, arXiv:2205.05198, Section 4); with full recomputation only the layer's 16-bit input,
+# 2 × hidden, is kept. Divided by the tensor degree.
 ACTIVATION_BYTES = 34
 RECOMPUTE_BYTES = 2
 # The expert all-to-all moves four times per MoE layer: dispatch and combine in the forward pass,
