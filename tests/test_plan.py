@@ -267,7 +267,7 @@ def test_figures_draw_the_planners_numbers():
     drawn = {y: x for bar in fig.data for y, x in zip(bar.y, bar.x, strict=True)}
     assert drawn == pytest.approx({n: plan.plan(i)["gpu_hours"] / 1e6 for n, i in scenarios.items()})
     mem = views.memory_figure(scenarios)
-    assert list(mem.data[3].y) == pytest.approx(
+    assert list(mem.data[3].x) == pytest.approx(
         [plan.memory_per_chip(i)["activations"] for i in scenarios.values()])
     grid = views.licence_figure(("h800",), (dt.date(2023, 6, 1), dt.date(2024, 6, 1)))
     assert list(grid.data[0].z[0]) == [0, 1]
