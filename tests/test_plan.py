@@ -213,6 +213,7 @@ def test_serving_cost_is_price_over_throughput_and_falls_with_batch():
     ({"n_experts": 0}, "a dense model"),
     ({"top_k": 256}, "top_k must be ≤ 255"),
     ({"zero": 4}, "zero must be ≤ 3"),
+    ({"ep": 128, "gpus_per_node": 48}, "ep must fit in one node"),
 ])
 def test_bad_input_names_the_field_and_range(change, message):
     with pytest.raises(ValueError, match=message):

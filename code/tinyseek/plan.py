@@ -149,6 +149,9 @@ def _check_parallelism(i: Inputs) -> None:
     if i.dp % i.ep or (i.n_experts and i.n_experts % i.ep) or (not i.n_experts and i.ep > 1):
         raise ValueError(f"ep must divide the data-parallel degree ({i.dp}) and n_experts "
                          f"({i.n_experts}; a dense model has ep = 1), got {i.ep}")
+    if i.ep > i.gpus_per_node and i.ep % i.gpus_per_node:
+        raise ValueError(f"ep must fit in one node (≤ gpus_per_node = {i.gpus_per_node}) or span "
+                         f"whole nodes (a multiple of {i.gpus_per_node}), got {i.ep}")
     validate.integer("zero", i.zero, low=0, high=3)
     validate.integer("max_nodes", i.max_nodes, low=0, high=1 << 16)
     if not isinstance(i.recompute, bool):
