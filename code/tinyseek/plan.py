@@ -29,6 +29,7 @@ import datetime as _dt
 from dataclasses import asdict, dataclass, fields, replace
 
 from . import chips, cost, data, export_controls, mla, moe, roofline, units, validate
+from . import serving as serving_cost  # plan.serving is the planner's step; this is the price formula
 
 DESTINATIONS = {"CN": "China", "US": "United States (no export)"}
 PRESETS = ("deepseek-v3", "llama-3.1-405b")
@@ -381,7 +382,7 @@ def serving(i: Inputs) -> dict:
     tokens_per_s = i.serve_batch / gpus / step
     return {"kv_bytes_per_token": per_token, "serve_gpus": int(gpus),
             "tokens_per_s_per_gpu": tokens_per_s,
-            "usd_per_million_tokens": i.usd_per_gpu_hour / cost.SECONDS_PER_HOUR / tokens_per_s * 1e6}
+            "usd_per_million_tokens": serving_cost.usd_per_million_tokens(i.usd_per_gpu_hour, 1, tokens_per_s)}
 
 
 def plan(i: Inputs) -> dict:
