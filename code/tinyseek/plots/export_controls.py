@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from .. import chips as chipdb
 from .. import export_controls as ec
+from . import svg
 
 X_RANGE = (1000, 60000)   # TPP axis (log)
 Y_RANGE = (0.8, 60)       # performance-density axis (log)
@@ -125,3 +126,45 @@ def classifier_figure(die_area_mm2: float = 814.0,
                       currentvalue=dict(prefix="dense 8-bit TOPS of your chip: "))],
     )
     return fig
+
+
+def decision_svg() -> str:
+    """Figure 2.1: the 2022 and 2023 decisions as two rows of boxes, with the thresholds read
+    from the data and the A100, A800, H100, H800 and H20 placed by ``classify`` itself."""
+    t22, t23 = ec.thresholds("2022-10"), ec.thresholds("2023-10")
+    names = ("A100", "A800", "H100", "H800", "H20")
+    by = {rule: {n: ec.classify(chipdb.get(n), rule) for n in names} for rule in ec.RULES_CLASSIFIED}
+    pick = lambda rule, test: ", ".join(n for n, v in by[rule].items() if test(n, v))  # noqa: E731
+    h20 = chipdb.get("H20")
+    io_cut = pick("2022-10", lambda n, v: not v.controlled and ec.tpp(chipdb.get(n)) >= t22["tpp"])
+    body = [
+        svg.text(20, 30, "October 2022 (3A090.a): both tests", 16, "start", bold=True),
+        svg.box(20, 45, 200, 70, [f"TPP ≥ {t22['tpp']:,.0f}?"]),
+        svg.arrow(220, 80, 255, 80, "yes", -14, -8),
+        svg.box(258, 45, 230, 70, [f"I/O to other chips ≥ {t22['io_gbs']:,.0f}", "GB/s? (NVLink counts,",
+                                   "HBM does not)"]),
+        svg.arrow(488, 80, 523, 80, "yes", -14, -8),
+        svg.box(526, 45, 180, 70, ["3A090.a", pick("2022-10", lambda n, v: v.controlled)], "controlled"),
+        svg.arrow(373, 115, 373, 145, "no", 8, 6),
+        svg.box(258, 148, 230, 60, ["not 3A090", f"{io_cut}: NVLink cut"], "free"),
+        svg.arrow(120, 115, 120, 145, "no", 8, 6),
+        svg.box(20, 148, 200, 60, ["not 3A090"], "free"),
+        svg.text(20, 260, "October 2023: no interconnect test; density added", 16, "start", bold=True),
+        svg.box(20, 275, 200, 60, [f"TPP ≥ {t23['a1_tpp']:,.0f}?"]),
+        svg.arrow(220, 305, 255, 305, "yes", -14, -8),
+        svg.box(258, 275, 448, 60, ["3A090.a.1", pick("2023-10", lambda n, v: v.eccn and "a.1" in v.reason)],
+                "controlled"),
+        svg.arrow(120, 335, 120, 365, "no", 8, 6),
+        svg.box(20, 368, 200, 78, ["Data-centre chip", f"and TPP ≥ {t23['a2_tpp']:,.0f}?"]),
+        svg.arrow(220, 407, 255, 407, "yes", -14, -8),
+        svg.box(258, 368, 448, 90, [f"a.2: density ≥ {t23['a2_pd']:g}", f"b.1: TPP ≥ {t23['b1_tpp']:,.0f}"
+                                    f" and density ≥ {t23['b1_pd']:g}", f"b.2: density ≥ {t23['b2_pd']:g}",
+                                    "(one applies: 3A090.a or 3A090.b)"]),
+        svg.arrow(120, 446, 120, 476, "no", 8, 6),
+        svg.box(20, 479, 200, 50, ["not 3A090"], "free"),
+        svg.arrow(482, 458, 482, 488, "none applies", 8, 6),
+        svg.box(258, 491, 448, 70, ["not 3A090", f"H20: TPP {ec.tpp(h20):,.0f} < {t23['b1_tpp']:,.0f},",
+                                    f"density {ec.performance_density(h20):.2f} < {t23['b2_pd']:g}"], "free"),
+    ]
+    return svg.document(720, 576, body, "The 2022 and 2023 export-control decisions for a chip",
+                        marker="head-02")

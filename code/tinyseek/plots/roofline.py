@@ -11,7 +11,9 @@ import plotly.graph_objects as go
 
 from .. import chips as chipdb
 from .. import roofline as rl
+from . import svg
 
+SAME_ROOFLINE = {"H100": ("H100", "H800")}   # same tensor cores, same HBM: one line for both
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -95,3 +97,49 @@ def all_to_all_figure(links: dict[str, rl.Link], bytes_per_gpu: float, n_gpus: i
         xaxis=dict(type="log", title="link bandwidth, one direction (GB/s)"),
         yaxis=dict(type="log", title="time (ms)"), legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+def roofline_svg(names=("H100", "H20"), precision: str = "fp8") -> str:
+    """Figure 3.1: a roofline sketch on log-log axes for ``names`` at ``precision``: the memory
+    slope (intensity × bandwidth), the flat roof (peak) and the ridge point (peak ÷ bandwidth)
+    of each chip, every point computed by :mod:`tinyseek.roofline`."""
+    x0, x1, y0, y1 = 90, 680, 390, 60          # plot area in the view box
+    lx = (0.0, 4.0)                              # log10 of intensity: 1 to 10,000 FLOP/byte
+    ly = (1.0, 3.6)                              # log10 of TFLOPS: 10 to about 4,000
+
+    def at(i: float, tf: float) -> tuple[float, float]:
+        fx = (np.log10(i) - lx[0]) / (lx[1] - lx[0])
+        fy = (np.log10(tf) - ly[0]) / (ly[1] - ly[0])
+        return x0 + fx * (x1 - x0), y0 - fy * (y0 - y1)
+
+    body = [f"<line x1='{x0}' y1='{y0}' x2='{x1}' y2='{y0}' stroke='{svg.INK}' stroke-width='1.5'/>",
+            f"<line x1='{x0}' y1='{y0}' x2='{x0}' y2='{y1 - 10}' stroke='{svg.INK}' stroke-width='1.5'/>"]
+    for i in (1, 10, 100, 1000, 10000):
+        x, _ = at(i, 10)
+        body.append(svg.text(x, y0 + 20, f"{i:,}", 14))
+    for tf in (10, 100, 1000):
+        _, y = at(1, tf)
+        body.append(svg.text(x0 - 8, y + 5, f"{tf:,}", 14, "end"))
+    body.append(svg.text((x0 + x1) / 2, y0 + 45, "arithmetic intensity I (FLOP per byte, log)", 15))
+    body.append(f"<text x='24' y='{(y0 + y1) / 2:.0f}' font-size='15' text-anchor='middle' "
+                f"transform='rotate(-90 24 {(y0 + y1) / 2:.0f})' fill='{svg.INK}' {svg.FONT}>"
+                f"attainable {precision.upper()} TFLOPS (log)</text>")
+    colours = ("#1f5fa8", "#b8321f", "#2a7a2a")
+    for chip_name, colour in zip(names, colours):
+        chip = chipdb.get(chip_name)
+        peak, ridge = rl.peak_tflops(chip, precision), rl.ridge_point(chip, precision)
+        start = max(1.0, 10 / (peak / ridge))          # where the slope enters the plot
+        (ax, ay), (rx, ry), (ex, ey) = at(start, rl.attainable_tflops(chip, precision, start)), \
+            at(ridge, peak), at(10000, peak)
+        body.append(f"<polyline points='{ax:.1f},{ay:.1f} {rx:.1f},{ry:.1f} {ex:.1f},{ey:.1f}' "
+                    f"fill='none' stroke='{colour}' stroke-width='3'/>")
+        body.append(f"<circle cx='{rx:.1f}' cy='{ry:.1f}' r='5' fill='{colour}'/>")
+        label = " and ".join(n for n in SAME_ROOFLINE.get(chip_name, (chip_name,)))
+        body.append(svg.text(rx + 8, ry + 20, f"{label}: ridge {ridge:,.0f}", 14,
+                             "start", colour=colour))
+        body.append(svg.text(ex - 4, ey - 8, f"peak {peak:,.0f}", 14, "end", colour=colour))
+    body += [svg.text(x0 + 20, y1 + 8, "memory-bound: I × bandwidth", 14, "start"),
+             svg.text(x1 - 4, y0 - 14, "compute-bound: the roof (peak)", 14, "end"),
+             svg.text(x1 - 4, y0 - 34, "ridge point = peak ÷ bandwidth", 14, "end")]
+    return svg.document(720, 450, body, "Roofline sketch: memory slope, compute roof and ridge point",
+                        marker="head-03")
