@@ -9,7 +9,7 @@ def test_bars_are_the_tested_margins_and_leaders():
     bar = fig.data[0]
     rows = [r for r in evals.verdicts() if r.unit != "rating"]
     assert list(bar.x) == [r.margin for r in rows]
-    assert len(bar.y) == 10 and "Codeforces (percentile)" in bar.y
+    assert len(bar.y) == 10 and "Codeforces %ile" in bar.y
     assert [c for c in bar.marker.color] == [
         {"R1": "#1f77b4", "o1": "#d62728", "tie": "#7f7f7f"}[r.leader] for r in rows]
 

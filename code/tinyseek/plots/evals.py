@@ -15,8 +15,11 @@ COLOURS = {"R1": "#1f77b4", "o1": "#d62728", "tie": "#7f7f7f"}
 CATEGORIES = ("math", "code", "engineering", "knowledge and reasoning")
 
 
+SHORT = {"SWE-bench Verified": "SWE-bench Verif.", "GPQA Diamond": "GPQA Diamond"}
+
+
 def _label(r: evals.Row) -> str:
-    return f"{r.name} ({r.metric})" if r.name == "Codeforces" else r.name
+    return "Codeforces %ile" if r.name == "Codeforces" else SHORT.get(r.name, r.name)
 
 
 def margin_figure(tie: float = 0.0) -> go.Figure:
@@ -48,12 +51,11 @@ def margin_figure(tie: float = 0.0) -> go.Figure:
                                    "customdata": [[[r.r1, r.o1, r.leader, r.category]
                                                    for r in sub]]}]))
     fig.update_layout(
-        template="plotly_white", height=460, margin=dict(l=10, r=30, t=70, b=50),
-        title=dict(text="R1 minus o1-1217, points (blue: R1 ahead, red: o1 ahead)",
-                   font=dict(size=13), x=0.01),
-        xaxis=dict(title="margin, percentage points", zeroline=True, zerolinewidth=2,
-                   range=[-20, 6]),
-        yaxis=dict(automargin=True, autorange="reversed"),
-        updatemenus=[dict(buttons=buttons, direction="down", x=0.01, y=1.0, xanchor="left",
-                          yanchor="bottom", pad=dict(b=4), showactive=True)])
+        template="plotly_white", height=480, margin=dict(l=125, r=35, t=95, b=50),
+        title=dict(text="R1 minus o1-1217, in points<br><sup>blue: R1 ahead; red: o1 ahead</sup>",
+                   font=dict(size=13), x=0.01, xanchor="left", y=0.98, yanchor="top"),
+        xaxis=dict(title="margin (points)", zeroline=True, zerolinewidth=2, range=[-26, 6]),
+        yaxis=dict(automargin=False, autorange="reversed"),
+        updatemenus=[dict(buttons=buttons, direction="down", x=0.0, y=1.02, xanchor="left",
+                          yanchor="bottom", pad=dict(b=2), showactive=True)])
     return fig
