@@ -23,6 +23,7 @@ def test_widget_follows_its_inputs_and_its_start_menu():
     box.inputs["start_from"].value = chips.get("H800").name
     assert "2022-10: not controlled" in box.result.value
     assert "2023-10: CONTROLLED (3A090.a.1" in box.result.value
+    assert "8-GPU server of it (4A090): 2022-10: not 4A090, 2023-10: 4A090.a" in box.result.value
     box.inputs["interconnect_gbs"].value = 600
     assert "2022-10: CONTROLLED" in box.result.value
 
