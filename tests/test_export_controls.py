@@ -142,6 +142,7 @@ def test_rules_timeline():
     rs = ec.rules()
     assert [r.key for r in rs] == ["2022-10", "2023-10", "2024-12", "2025-01", "2025-04"]
     assert [r.announced for r in rs] == sorted(r.announced for r in rs)
+    assert rs[0].effective == dt.date(2022, 10, 21) and rs[0].announced == dt.date(2022, 10, 7)
     assert rs[1].effective == dt.date(2023, 11, 17) and rs[0].citation == "bis2022"
     assert "4,800" in rs[0].measures and "600 GB/s" in rs[0].measures
     assert rs[-1].modelled_by is None
@@ -169,3 +170,53 @@ def test_memory_bandwidth_density_by_hand():
     assert ec.memory_bandwidth_density(819, 121) == pytest.approx(819 / 121)
     with pytest.raises(ValueError, match="area_mm2 must be > 0"):
         ec.memory_bandwidth_density(819, 0)
+
+
+# ECCN 4A090: the server follows the chip; TPPs are never added up across chips.
+@pytest.mark.parametrize("name, rule, eccn", [
+    ("H100", "2022-10", "4A090.a"), ("H100", "2023-10", "4A090.a"),
+    ("H800", "2022-10", None), ("H800", "2023-10", "4A090.a"),
+    ("A800", "2022-10", None), ("A800", "2023-10", "4A090.a"),
+    ("H20", "2022-10", None), ("H20", "2023-10", None),
+])
+def test_eight_gpu_server_under_4a090(name, rule, eccn):
+    v = ec.classify_system(chips.get(name), 8, rule)
+    assert v.eccn == eccn and v.controlled is (eccn is not None) and v.rule == rule
+    assert "8 × " in v.reason
+
+
+def test_4a090_does_not_add_up_tpp_and_follows_b_paragraph():
+    h20 = chips.get("H20")
+    assert 8 * ec.tpp(h20) > 4800                       # 18,944 in one server ...
+    assert not ec.classify_system(h20, 8, "2023-10").controlled   # ... and still not 4A090
+    b_chip = Chip(name="b", int8_tops=599, die_area_mm2=900)      # 3A090.b.1 (see above)
+    assert ec.classify_system(b_chip, 4, "2023-10").eccn == "4A090.b"
+
+
+@pytest.mark.parametrize("n, kind", [(0, ValueError), (-8, ValueError), (8.0, TypeError),
+                                     (10**7, ValueError)])
+def test_4a090_bad_chip_count(n, kind):
+    with pytest.raises(kind, match="n_chips"):
+        ec.classify_system(chips.get("H100"), n, "2023-10")
+
+
+def test_2022_io_test_excludes_volatile_memory():
+    # The threshold's own text names the exclusion; HBM bandwidth is not what the rule tested.
+    f = ec.data.fact("rule_2022.io_gbs")
+    assert "other than volatile memories" in f.values[0].where
+    h20 = chips.get("H20")   # 4,000 GB/s of HBM would pass 600 GB/s if memory counted
+    assert h20.memory_bandwidth_gbs > 600
+    assert "chip-to-chip I/O 900 GB/s" in ec.classify(h20, "2022-10").reason or \
+        "TPP 2,368 < 4,800" in ec.classify(h20, "2022-10").reason
+    assert "volatile memor" in ec.__doc__ and "HBM" in ec.__doc__
+
+
+def test_dates_the_book_corrected():
+    v = ec.data.value
+    assert v("rule_2022.effective") == dt.date(2022, 10, 21)     # 3A090/4A090 in force
+    assert v("h800_licence_2023.informed") == dt.date(2023, 10, 23)  # before 17 November
+    assert v("h800_licence_2023.informed") < v("rule_2023.effective")
+    assert "H800" in v("h800_licence_2023.products")
+    assert v("rule_2025_diffusion.rescission_announced") == dt.date(2025, 5, 13)
+    assert ec.data.fact("rule_2025_diffusion.gao_decision").status == "primary"
+    assert "rescinded" not in ec.rules()[3].title.split("(")[0]

@@ -23,6 +23,7 @@ def test_widget_follows_its_inputs_and_its_start_menu():
     box.inputs["start_from"].value = chips.get("H800").name
     assert "2022-10: not controlled" in box.result.value
     assert "2023-10: CONTROLLED (3A090.a.1" in box.result.value
+    assert "8-GPU server of it (4A090): 2022-10: not 4A090, 2023-10: 4A090.a" in box.result.value
     box.inputs["interconnect_gbs"].value = 600
     assert "2022-10: CONTROLLED" in box.result.value
 
@@ -42,13 +43,17 @@ def test_figure_slider_states_are_classify_results():
     fig = classifier_figure(die_area_mm2=814, tops_steps=[250, 296, 300, 650])
     steps = fig.layout.sliders[0].steps
     assert fig.layout.sliders[0].active == 1  # starts at the H20's 296
-    for tops, step in zip([250, 296, 300, 650], steps):
+    for tops, step in zip([250, 296, 300, 650], steps, strict=True):
         chip = chips.make("int8", tops, fp8_tflops=tops, die_area_mm2=814, interconnect_gbs=900)
         assert step.args[0]["x"][0][0] == ec.tpp(chip)
         assert step.args[0]["y"][0][0] == pytest.approx(ec.performance_density(chip))
-        assert ec.classify(chip, "2023-10").reason in step.args[1]["title.text"]
+        title = step.args[1]["title.text"].replace("<br>", " ")
+        assert ec.classify(chip, "2023-10").reason in title
+        assert all(len(line) <= 60 for line in step.args[1]["title.text"].replace("<sup>", "")
+                   .replace("</sup>", "").split("<br>"))  # fits a phone
     assert "3A090.b.1" in steps[2].args[1]["title.text"]
-    assert "controlled with 900 GB/s NVLink, not controlled with 400 GB/s" in steps[3].args[1]["title.text"]
+    assert "controlled with 900 GB/s NVLink, not controlled with 400 GB/s" in \
+        steps[3].args[1]["title.text"].replace("<br>", " ")
 
 
 def test_figure_plots_every_chip_with_a_die_area_and_the_b200_as_a_range():

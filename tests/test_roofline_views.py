@@ -38,12 +38,20 @@ def test_roofline_figure_states_are_function_values():
     fig = roofline_figure(names=("H100", "H20"), precision="bf16", intensities=[10, 100, 1000])
     steps = fig.layout.sliders[0].steps
     h100, h20 = chips.get("H100"), chips.get("H20")
-    for i, step in zip([10, 100, 1000], steps):
+    for i, step in zip([10, 100, 1000], steps, strict=True):
         assert [y[0] for y in step.args[0]["y"]] == pytest.approx(
             [rl.attainable_tflops(h100, "bf16", i), rl.attainable_tflops(h20, "bf16", i)])
     # At 100 FLOP/byte the H100 is memory-bound, the H20 is not (ridge 37).
     assert "H100 335*" in steps[1].args[1]["title.text"] and "H20 148," not in steps[1].args[1]["title.text"]
     assert "H20 148" in steps[1].args[1]["title.text"]
+
+
+def test_roofline_figure_names_the_h800_in_its_legend():
+    fig = roofline_figure()
+    names = [t.name for t in fig.data if t.showlegend is not False]
+    assert any(n.startswith("H800") and "H100" in n for n in names)
+    title = fig.layout.title.text
+    assert all(len(line) <= 60 for line in title.replace("<sup>", "").replace("</sup>", "").split("<br>"))
 
 
 def test_all_to_all_figure_marks_links_and_compute():

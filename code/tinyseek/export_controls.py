@@ -15,14 +15,18 @@ Two quantities do all the work:
 * **Performance density**: ``TPP / die area`` in mm².
 
 :func:`classify` applies the 2022 or the 2023 rule to a :class:`~tinyseek.chips.Chip` and says
-why. The later steps are modelled where their text allows: :func:`classify_hbm` (December 2024,
-memory stacks) and :func:`classify_model_weights` (January 2025, the AI diffusion framework,
-rescinded before it applied). The April 2025 H20 licence requirement was a letter to NVIDIA, not a
-published criterion, so :func:`rules` lists it without a test.
+why; :func:`classify_system` applies ECCN 4A090 to a server built from such chips, which is what a
+lab actually buys. The later steps are modelled where their text allows: :func:`classify_hbm`
+(December 2024, memory stacks) and :func:`classify_model_weights` (January 2025, the AI diffusion
+framework, whose non-enforcement BIS announced on 13 May 2025, two days before compliance). The
+April 2025 H20 licence requirement was a letter to NVIDIA, not a published criterion, so
+:func:`rules` lists it without a test.
 
-Simplification, stated once: the 2022 rule counts the aggregate transfer rate over *all* inputs
-and outputs; the data holds the chip-to-chip (NVLink) figure, which is what the press and NVIDIA
-compared and which dominates the total.
+What the 2022 interconnect test counts, stated once: the aggregate bidirectional transfer rate
+over all inputs and outputs *to or from integrated circuits other than volatile memories*. Traffic
+to the chip's own HBM (a volatile memory) does not count; chip-to-chip links (NVLink) and host
+links do. The data holds the NVLink figure, which is what NVIDIA and the press compared and which
+dominates what counts; a PCIe host link would add to it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from . import data, validate
 from .chips import PRECISIONS, Chip
 
 RULES_CLASSIFIED = ("2022-10", "2023-10")
+MAX_CHIPS_PER_SYSTEM = 100_000  # a "system" of more chips than a large cluster is a typo
 
 
 @dataclass(frozen=True)
@@ -109,72 +114,97 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.2f}"
 
 
-def _classify_2022(chip: Chip) -> Verdict:
+def classify_2022(chip: Chip) -> Verdict:
+    """The October 2022 rule (3A090.a): controlled when TPP ≥ 4,800 **and** the aggregate
+    bidirectional I/O to chips other than volatile memory is ≥ 600 GB/s. HBM traffic does not
+    count; NVLink does (``chip.interconnect_gbs``). Source: 87 FR 62186."""
     t = thresholds("2022-10")
-    p = tpp(chip)
-    io = chip.interconnect_gbs
+    p, io = tpp(chip), chip.interconnect_gbs
     if io is None:
         raise ValueError(f"interconnect_gbs: {chip.name} has no interconnect figure, "
                          "which the 2022 rule tests")
     high_tpp, high_io = p >= t["tpp"], io >= t["io_gbs"]
+    io_text = f"chip-to-chip I/O {_fmt(io)} GB/s"
     if high_tpp and high_io:
-        return Verdict("2022-10", True, "3A090.a",
-                       f"3A090.a: TPP {_fmt(p)} ≥ {_fmt(t['tpp'])} and interconnect "
-                       f"{_fmt(io)} GB/s ≥ {_fmt(t['io_gbs'])} GB/s (both tests met)")
+        return Verdict("2022-10", True, "3A090.a", f"3A090.a: TPP {_fmt(p)} ≥ {_fmt(t['tpp'])} and "
+                       f"{io_text} ≥ {_fmt(t['io_gbs'])} GB/s (both tests met)")
     if high_tpp:
-        return Verdict("2022-10", False, None,
-                       f"not 3A090: TPP {_fmt(p)} ≥ {_fmt(t['tpp'])}, but interconnect "
-                       f"{_fmt(io)} GB/s < {_fmt(t['io_gbs'])} GB/s, and the rule needs both")
-    return Verdict("2022-10", False, None,
-                   f"not 3A090: TPP {_fmt(p)} < {_fmt(t['tpp'])}")
+        return Verdict("2022-10", False, None, f"not 3A090: TPP {_fmt(p)} ≥ {_fmt(t['tpp'])}, but "
+                       f"{io_text} < {_fmt(t['io_gbs'])} GB/s, and the rule needs both")
+    return Verdict("2022-10", False, None, f"not 3A090: TPP {_fmt(p)} < {_fmt(t['tpp'])}")
 
 
-def _classify_2023(chip: Chip) -> Verdict:
+def density_paragraph(p: float, pd: float, t: dict[str, float]) -> str | None:
+    """Which paragraph of the 2023 rule a data-centre chip with TPP ``p`` (below 4,800) and
+    performance density ``pd`` falls in: 'a.2', 'b.1', 'b.2', or None. ``t``: the thresholds."""
+    if p >= t["a2_tpp"] and pd >= t["a2_pd"]:
+        return "a.2"
+    if t["b1_tpp"] <= p < t["a1_tpp"] and t["b1_pd"] <= pd < t["a2_pd"]:
+        return "b.1"
+    if p >= t["b2_tpp"] and t["b2_pd"] <= pd < t["a2_pd"]:
+        return "b.2"
+    return None
+
+
+def _why_not_2023(p: float, pd: float, t: dict[str, float]) -> str:
+    why_b1 = (f"TPP {_fmt(p)} < {_fmt(t['b1_tpp'])}" if p < t["b1_tpp"]
+              else f"performance density {_fmt(pd)} < {_fmt(t['b1_pd'])}")
+    return (f"not 3A090: under 3A090.b.1 ({why_b1}) and under 3A090.b.2 (performance density "
+            f"{_fmt(pd)} < {_fmt(t['b2_pd'])})")
+
+
+def classify_2023(chip: Chip) -> Verdict:
+    """The October 2023 rule: 3A090.a.1 on TPP ≥ 4,800 alone; below that, a data-centre chip is
+    judged on TPP and performance density together (:func:`density_paragraph`). No interconnect
+    test. Source: 88 FR 73458."""
     t = thresholds("2023-10")
     p = tpp(chip)
     if p >= t["a1_tpp"]:
-        return Verdict("2023-10", True, "3A090.a",
-                       f"3A090.a.1: TPP {_fmt(p)} ≥ {_fmt(t['a1_tpp'])} "
+        return Verdict("2023-10", True, "3A090.a", f"3A090.a.1: TPP {_fmt(p)} ≥ {_fmt(t['a1_tpp'])} "
                        "(performance density and interconnect do not matter)")
     if not chip.datacenter:
-        return Verdict("2023-10", False, None,
-                       f"not 3A090: TPP {_fmt(p)} < {_fmt(t['a1_tpp'])} and the chip is not "
-                       "designed or marketed for data centres (the Note to 3A090)")
+        return Verdict("2023-10", False, None, f"not 3A090: TPP {_fmt(p)} < {_fmt(t['a1_tpp'])} and "
+                       "the chip is not designed or marketed for data centres (the Note to 3A090)")
     if p < t["a2_tpp"]:
         return Verdict("2023-10", False, None,
                        f"not 3A090: TPP {_fmt(p)} < {_fmt(t['a2_tpp'])}, the lowest floor")
     pd = performance_density(chip)
-    if pd >= t["a2_pd"]:
-        return Verdict("2023-10", True, "3A090.a",
-                       f"3A090.a.2: TPP {_fmt(p)} ≥ {_fmt(t['a2_tpp'])} and performance density "
-                       f"{_fmt(pd)} ≥ {_fmt(t['a2_pd'])}")
-    if p >= t["b1_tpp"] and pd >= t["b1_pd"]:
-        return Verdict("2023-10", True, "3A090.b",
-                       f"3A090.b.1: TPP {_fmt(p)} in [{_fmt(t['b1_tpp'])}, {_fmt(t['a1_tpp'])}) "
-                       f"and performance density {_fmt(pd)} in [{_fmt(t['b1_pd'])}, "
-                       f"{_fmt(t['a2_pd'])})")
-    if pd >= t["b2_pd"]:
-        return Verdict("2023-10", True, "3A090.b",
-                       f"3A090.b.2: TPP {_fmt(p)} ≥ {_fmt(t['b2_tpp'])} and performance density "
-                       f"{_fmt(pd)} in [{_fmt(t['b2_pd'])}, {_fmt(t['a2_pd'])})")
-    why_b1 = (f"TPP {_fmt(p)} < {_fmt(t['b1_tpp'])}" if p < t["b1_tpp"]
-              else f"performance density {_fmt(pd)} < {_fmt(t['b1_pd'])}")
-    return Verdict("2023-10", False, None,
-                   f"not 3A090: under 3A090.b.1 ({why_b1}) and under 3A090.b.2 (performance "
-                   f"density {_fmt(pd)} < {_fmt(t['b2_pd'])})")
+    para = density_paragraph(p, pd, t)
+    numbers = f"TPP {_fmt(p)} and performance density {_fmt(pd)}"
+    if para is None:
+        return Verdict("2023-10", False, None, _why_not_2023(p, pd, t))
+    return Verdict("2023-10", True, "3A090." + para[0], f"3A090.{para}: {numbers}")
 
 
 def classify(chip: Chip, rule: str) -> Verdict:
     """Apply ``rule`` ('2022-10' or '2023-10') to ``chip``.
 
     The result's ``reason`` names the paragraph and the numbers that decided it, e.g. for the
-    H800 under 2022: "TPP 15,832 ≥ 4,800, but interconnect 400 GB/s < 600 GB/s, and the rule
-    needs both". Raises ValueError if a figure the rule needs is missing (a die area for a
+    H800 under 2022: "TPP 15,832 ≥ 4,800, but chip-to-chip I/O 400 GB/s < 600 GB/s, and the
+    rule needs both". Raises ValueError if a figure the rule needs is missing (a die area for a
     2023 verdict on a chip under TPP 4,800; an interconnect for 2022).
     """
     chip = _check_chip(chip)
     validate.choice("rule", rule, RULES_CLASSIFIED)
-    return _classify_2022(chip) if rule == "2022-10" else _classify_2023(chip)
+    return classify_2022(chip) if rule == "2022-10" else classify_2023(chip)
+
+
+def classify_system(chip: Chip, n_chips: int, rule: str) -> Verdict:
+    """ECCN 4A090 for a computer (a server, a board) holding ``n_chips`` copies of ``chip``.
+
+    4A090 follows the chips inside: the system is 4A090.a if a chip in it is 3A090.a, 4A090.b
+    if it is 3A090.b (the 2023 split), and not 4A090 otherwise. The chips' TPPs are not added
+    up: eight H20s in one server make no 4A090 system. Sources: 87 FR 62186, 88 FR 73458.
+    """
+    n_chips = validate.integer("n_chips", n_chips, low=1, high=MAX_CHIPS_PER_SYSTEM)
+    chip_verdict = classify(chip, rule)
+    count = f"{n_chips} × {chip.name}"
+    if not chip_verdict.controlled:
+        why = chip_verdict.reason.removeprefix("not 3A090: ")
+        return Verdict(rule, False, None, f"not 4A090: {count}, and the chip is not 3A090 ({why}); "
+                       "the TPPs of several chips are not added up")
+    eccn = "4A090" + chip_verdict.eccn[len("3A090"):]
+    return Verdict(rule, True, eccn, f"{eccn}: contains {count}, and each chip is {chip_verdict.reason}")
 
 
 def memory_bandwidth_density(bandwidth_gbs: float, area_mm2: float) -> float:
@@ -211,8 +241,9 @@ def classify_model_weights(training_ops: float, open_weights: bool) -> Verdict:
     """The January 2025 diffusion framework's ECCN 4E091 for a model's weights.
 
     Closed weights of a model trained with more than 10^26 operations were controlled; published
-    (open) weights were not. The framework was rescinded before its compliance date, so this is
-    what it *would have* said.
+    (open) weights were not. BIS announced on 13 May 2025, two days before the compliance date,
+    that it would not enforce the framework and would rescind it; no rescission had been published
+    by May 2026. So this is what the rule's text says, not what was enforced.
     """
     training_ops = validate.positive("training_ops", training_ops, high=1e40)
     if not isinstance(open_weights, bool):
@@ -234,20 +265,24 @@ def rules() -> list[Rule]:
     v = data.value
     t22, t23 = thresholds("2022-10"), thresholds("2023-10")
     return [
-        Rule("2022-10", "Advanced computing rule (ECCN 3A090 created)", v("rule_2022.announced"),
-             v("rule_2022.announced"), "bis2022",
-             f"TPP ≥ {t22['tpp']:,.0f} and chip I/O ≥ {t22['io_gbs']:,.0f} GB/s, both",
-             "classify(chip, '2022-10')"),
+        Rule("2022-10", "Advanced computing rule (ECCNs 3A090 and 4A090 created)",
+             v("rule_2022.announced"), v("rule_2022.effective"), "bis2022",
+             f"TPP ≥ {t22['tpp']:,.0f} and I/O to chips other than memory ≥ "
+             f"{t22['io_gbs']:,.0f} GB/s, both; servers holding such chips (4A090)",
+             "classify(chip, '2022-10'), classify_system"),
         Rule("2023-10", "Advanced computing update (performance density)",
              v("rule_2023.announced"), v("rule_2023.effective"), "bis2023",
              f"TPP ≥ {t23['a1_tpp']:,.0f}, or TPP and performance density together "
-             f"(floors {t23['a2_tpp']:,.0f} / {t23['b2_pd']:g}); interconnect test removed",
+             f"(floors {t23['a2_tpp']:,.0f} / {t23['b2_pd']:g}); interconnect test removed. "
+             f"NVIDIA was told on {v('h800_licence_2023.informed'):%-d %B %Y} that it applied "
+             "at once to the A800 and H800",
              "classify(chip, '2023-10')"),
         Rule("2024-12", "High-bandwidth memory controls (3A090.c)", v("rule_2024_hbm.effective"),
              v("rule_2024_hbm.effective"), "bis2024hbm",
              f"HBM memory bandwidth density > {v('rule_2024_hbm.bandwidth_density'):g} GB/s/mm²",
              "classify_hbm(bandwidth_gbs, area_mm2)"),
-        Rule("2025-01", "Framework for AI diffusion (rescinded before compliance)",
+        Rule("2025-01", "Framework for AI diffusion (not enforced from 13 May 2025; no formal "
+             "rescission published)",
              v("rule_2025_diffusion.released"), None, "bis2025diffusion",
              "worldwide licences for 3A090.a chips; closed model weights trained with > "
              f"{_sci(v('rule_2025_diffusion.weights_ops'))} operations (4E091)",

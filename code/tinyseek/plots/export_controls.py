@@ -7,14 +7,19 @@ Every verdict and reason shown (hover text, slider title) is the return value of
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
 from .. import chips as chipdb
 from .. import export_controls as ec
+from . import svg
 
 X_RANGE = (1000, 60000)   # TPP axis (log)
 Y_RANGE = (0.8, 60)       # performance-density axis (log)
+TITLE_WIDTH = 46          # characters per title line: the title must fit a 390 px phone
+HIDDEN = "rgba(0,0,0,0)"  # slider step labels: too many for a phone; the current value shows
 COLOURS = {"3A090.a": "rgba(214,39,40,0.13)", "3A090.b": "rgba(255,127,14,0.16)"}
 
 
@@ -25,6 +30,12 @@ def _hover(chip: chipdb.Chip) -> str:
     for rule in ec.RULES_CLASSIFIED:
         lines.append(f"{rule}: {ec.classify(chip, rule).reason}")
     return "<br>".join(lines)
+
+
+def wrap(s: str, width: int = TITLE_WIDTH) -> str:
+    """``s`` broken into lines of at most ``width`` characters with ``<br>`` (plotly titles do
+    not wrap by themselves, so a long one is clipped on a narrow screen)."""
+    return "<br>".join(textwrap.wrap(s, width))
 
 
 def regions_2023() -> list[dict]:
@@ -56,9 +67,11 @@ def classifier_figure(die_area_mm2: float = 814.0,
     for r in regions_2023():
         fig.add_shape(type="rect", x0=r["x0"], x1=r["x1"], y0=r["y0"], y1=r["y1"],
                       fillcolor=COLOURS[r["eccn"]], line=dict(width=0), layer="below")
-        fig.add_annotation(x=np.log10(r["x0"] * 1.04), y=np.log10(r["y1"] * 0.93),
-                           text=f"{r['eccn']} ({r['label']})", showarrow=False,
-                           xanchor="left", yanchor="top", font=dict(size=11))
+        low = r["label"] == "b.1"   # b.1 and b.2 share a top edge: label b.1 at its bottom
+        fig.add_annotation(x=np.log10(r["x0"] * 1.04),
+                           y=np.log10(r["y0"] * 1.05 if low else r["y1"] * 0.93),
+                           text=r["label"], showarrow=False, xanchor="left",
+                           yanchor="bottom" if low else "top", font=dict(size=12))
 
     placed: dict[tuple[float, float], list[chipdb.Chip]] = {}  # chips sharing a point share a label
     for chip in chipdb.all():
@@ -95,10 +108,11 @@ def classifier_figure(die_area_mm2: float = 814.0,
         v22_fast = ec.classify(chip, "2022-10")
         v22_slow = ec.classify(chip.with_(interconnect_gbs=400), "2022-10")
         word = {True: "controlled", False: "not controlled"}
-        return (f"Your chip: {tops:,.0f} dense 8-bit TOPS on {die_area_mm2:,.0f} mm² → "
-                f"TPP {ec.tpp(chip):,.0f}, density {ec.performance_density(chip):.2f}<br>"
-                f"<sup>2023: {v23.reason}<br>2022: {word[v22_fast.controlled]} with 900 GB/s "
-                f"NVLink, {word[v22_slow.controlled]} with 400 GB/s</sup>")
+        head = (f"Your chip: {tops:,.0f} TOPS on {die_area_mm2:,.0f} mm², TPP {ec.tpp(chip):,.0f}, "
+                f"density {ec.performance_density(chip):.2f}")
+        rest = (f"2023: {v23.reason}. 2022: {word[v22_fast.controlled]} with 900 GB/s NVLink, "
+                f"{word[v22_slow.controlled]} with 400 GB/s")
+        return f"{wrap(head)}<br><sup>{wrap(rest, TITLE_WIDTH + 10)}</sup>"
 
     start = int(np.argmin(abs(tops_steps - chipdb.get("H20").fp8_tflops)))  # start at the H20
     first = mine(tops_steps[start])
@@ -113,15 +127,60 @@ def classifier_figure(die_area_mm2: float = 814.0,
                           args=[{"x": [[ec.tpp(chip)]], "y": [[ec.performance_density(chip)]]},
                                 {"title.text": title(tops)}, [mover]]))
     fig.update_layout(
-        title=dict(text=title(tops_steps[start]), font=dict(size=13)), template="plotly_white",
-        height=600, margin=dict(l=60, r=20, t=110, b=40),
+        title=dict(text=title(tops_steps[start]), font=dict(size=13), x=0.01, xanchor="left",
+                   y=0.98, yanchor="top"),
+        template="plotly_white", height=680, margin=dict(l=55, r=10, t=170, b=40),
+        showlegend=False,   # labels on the points say it; a legend covered the plot on a phone
         xaxis=dict(type="log", range=list(np.log10(X_RANGE)),
-                   title="TPP = dense TOPS × bit length (log scale)"),
+                   title="TPP = dense TOPS × bits (log)"),
         yaxis=dict(type="log", range=list(np.log10(Y_RANGE)),
-                   title="performance density = TPP / die mm² (log scale)"),
+                   title="density = TPP per mm² of die (log)"),
         legend=dict(x=0.99, y=0.02, xanchor="right", yanchor="bottom",
                     bgcolor="rgba(255,255,255,0.85)"),
-        sliders=[dict(active=start, steps=steps, pad=dict(t=70),
-                      currentvalue=dict(prefix="dense 8-bit TOPS of your chip: "))],
+        sliders=[dict(active=start, steps=steps, pad=dict(t=55), font=dict(color=HIDDEN),
+                      currentvalue=dict(prefix="your chip's dense 8-bit TOPS: ",
+                                        font=dict(color="#1a1a1a", size=13)))],
     )
     return fig
+
+
+def decision_svg() -> str:
+    """Figure 2.1: the 2022 and 2023 decisions as two rows of boxes, with the thresholds read
+    from the data and the A100, A800, H100, H800 and H20 placed by ``classify`` itself."""
+    t22, t23 = ec.thresholds("2022-10"), ec.thresholds("2023-10")
+    names = ("A100", "A800", "H100", "H800", "H20")
+    by = {rule: {n: ec.classify(chipdb.get(n), rule) for n in names} for rule in ec.RULES_CLASSIFIED}
+    pick = lambda rule, test: ", ".join(n for n, v in by[rule].items() if test(n, v))  # noqa: E731
+    h20 = chipdb.get("H20")
+    io_cut = pick("2022-10", lambda n, v: not v.controlled and ec.tpp(chipdb.get(n)) >= t22["tpp"])
+    body = [
+        svg.text(20, 30, "October 2022 (3A090.a): both tests", 16, "start", bold=True),
+        svg.box(20, 45, 200, 70, [f"TPP ≥ {t22['tpp']:,.0f}?"]),
+        svg.arrow(220, 80, 255, 80, "yes", -14, -8),
+        svg.box(258, 45, 230, 70, [f"I/O to other chips ≥ {t22['io_gbs']:,.0f}", "GB/s? (NVLink counts,",
+                                   "HBM does not)"]),
+        svg.arrow(488, 80, 523, 80, "yes", -14, -8),
+        svg.box(526, 45, 180, 70, ["3A090.a", pick("2022-10", lambda n, v: v.controlled)], "controlled"),
+        svg.arrow(373, 115, 373, 145, "no", 8, 6),
+        svg.box(258, 148, 230, 60, ["not 3A090", f"{io_cut}: NVLink cut"], "free"),
+        svg.arrow(120, 115, 120, 145, "no", 8, 6),
+        svg.box(20, 148, 200, 60, ["not 3A090"], "free"),
+        svg.text(20, 260, "October 2023: no interconnect test; density added", 16, "start", bold=True),
+        svg.box(20, 275, 200, 60, [f"TPP ≥ {t23['a1_tpp']:,.0f}?"]),
+        svg.arrow(220, 305, 255, 305, "yes", -14, -8),
+        svg.box(258, 275, 448, 60, ["3A090.a.1", pick("2023-10", lambda n, v: v.eccn and "a.1" in v.reason)],
+                "controlled"),
+        svg.arrow(120, 335, 120, 365, "no", 8, 6),
+        svg.box(20, 368, 200, 78, ["Data-centre chip", f"and TPP ≥ {t23['a2_tpp']:,.0f}?"]),
+        svg.arrow(220, 407, 255, 407, "yes", -14, -8),
+        svg.box(258, 368, 448, 90, [f"a.2: density ≥ {t23['a2_pd']:g}", f"b.1: TPP ≥ {t23['b1_tpp']:,.0f}"
+                                    f" and density ≥ {t23['b1_pd']:g}", f"b.2: density ≥ {t23['b2_pd']:g}",
+                                    "(one applies: 3A090.a or 3A090.b)"]),
+        svg.arrow(120, 446, 120, 476, "no", 8, 6),
+        svg.box(20, 479, 200, 50, ["not 3A090"], "free"),
+        svg.arrow(482, 458, 482, 488, "none applies", 8, 6),
+        svg.box(258, 491, 448, 70, ["not 3A090", f"H20: TPP {ec.tpp(h20):,.0f} < {t23['b1_tpp']:,.0f},",
+                                    f"density {ec.performance_density(h20):.2f} < {t23['b2_pd']:g}"], "free"),
+    ]
+    return svg.document(720, 576, body, "The 2022 and 2023 export-control decisions for a chip",
+                        marker="head-02")

@@ -17,12 +17,16 @@ def _render(chip: chips.Chip) -> str:
     for rule in ec.RULES_CLASSIFIED:
         v = ec.classify(chip, rule)
         lines.append(f"{rule}: {'CONTROLLED' if v.controlled else 'not controlled'} ({v.reason}).")
+    servers = [f"{rule}: {ec.classify_system(chip, 8, rule).eccn or 'not 4A090'}"
+               for rule in ec.RULES_CLASSIFIED]
+    lines.append("An 8-GPU server of it (4A090): " + ", ".join(servers) + ".")
     return "  ".join(lines)
 
 
 def chip_classifier(start: str = "H20") -> w.VBox:
     """Inputs for one chip (a dense rate and its precision, die area, interconnect, data-centre
-    flag) and its verdict under the 2022 and 2023 rules, with the reason.
+    flag) and its verdict under the 2022 and 2023 rules, with the reason, and the ECCN 4A090
+    verdict on an eight-GPU server built from it.
 
     ``start`` pre-fills the form from a chip of the database; the "start from" menu does the same.
     The box has ``.inputs`` (dict of fields) and ``.result`` (HTML) for tests.
