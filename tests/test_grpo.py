@@ -11,10 +11,10 @@ from tinyseek.char_policy import heldout_accuracy
 
 def test_advantages_by_hand():
     # Rewards 2, 0, 0, 0: mean 0.5, sample std sqrt((1.5² + 3·0.5²)/3) = 1.
-    adv = grpo.group_advantages([[2.0, 0.0, 0.0, 0.0]], eps=1e-12)
+    adv = grpo.group_advantages([[2.0, 0.0, 0.0, 0.0]], delta=1e-12)
     assert adv[0].tolist() == pytest.approx([1.5, -0.5, -0.5, -0.5])
     # Two groups are normalised separately, whatever their scale.
-    adv = grpo.group_advantages([[1.0, 0.0], [5.0, 7.0]], eps=1e-12)
+    adv = grpo.group_advantages([[1.0, 0.0], [5.0, 7.0]], delta=1e-12)
     # Each group of two: mean ± half the gap, sample std = gap / sqrt(2), so ±1/sqrt(2).
     r = 1 / math.sqrt(2)
     assert adv.flatten().tolist() == pytest.approx([r, -r, -r, r])
