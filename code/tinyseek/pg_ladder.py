@@ -28,8 +28,8 @@ LADDER = {
     "+ 4 updates, clipped": dict(advantage="group", clip_eps=0.2, beta=0.0, updates_per_batch=4),
     "+ KL penalty (GRPO)": dict(advantage="group", clip_eps=0.2, beta=0.04, updates_per_batch=4),
 }
-RUN = dict(steps=20, prompts_per_step=8, group_size=8, lr=2e-3, temperature=1.0, max_new=24,
-           eval_every=5, n_samples=0)
+RUN = dict(steps=12, prompts_per_step=16, group_size=8, lr=1e-3, temperature=1.0, max_new=24,
+           eval_every=3, n_samples=4)
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,19 @@ def gradient_stats(policy: CharPolicy, problems, n_batches: int = 16, prompts_pe
     return result
 
 
-def climb(base: CharPolicy, train, heldout, seeds=(0, 1, 2), rungs=None, **overrides) -> dict[str, list[GrpoHistory]]:
-    """Train a copy of ``base`` with each rung's settings (``RUN`` plus ``overrides``) once per seed."""
+def climb(base: CharPolicy, train, heldout, seeds=(0, 1, 2), rungs=None,
+          **overrides) -> dict[str, list[tuple[CharPolicy, GrpoHistory]]]:
+    """Train a copy of ``base`` with each rung's settings (``RUN`` plus ``overrides``) once per
+    seed; return each rung's trained policies and histories."""
     rungs = list(LADDER) if rungs is None else rungs
     for name in rungs:
         validate.choice("rungs", name, tuple(LADDER))
-    return {name: [train_grpo(copy.deepcopy(base), train, heldout, reward=rule_reward,
-                              **{**RUN, **LADDER[name], **overrides, "seed": s}) for s in seeds]
-            for name in rungs}
+    results = {}
+    for name in rungs:
+        results[name] = []
+        for s in seeds:
+            policy = copy.deepcopy(base)
+            history = train_grpo(policy, train, heldout, reward=rule_reward, **{**RUN, **LADDER[name], **overrides,
+                                                                                "seed": s})
+            results[name].append((policy, history))
+    return results
