@@ -129,7 +129,7 @@ def heldout_accuracy(policy: CharPolicy, problems, max_new: int = 24) -> float:
         raise ValueError("problems must not be empty")
     completions, _ = sample(policy, prompt_batch(problems), max_new=max_new, temperature=0.0)
     texts = completions_text(completions)
-    return sum(accuracy_reward(t, p.answer) for t, p in zip(texts, problems)) / len(problems)
+    return sum(accuracy_reward(t, p.answer) for t, p in zip(texts, problems, strict=True)) / len(problems)
 
 
 def corpus_example(problem: Problem, rng: random.Random, think_rate: float) -> list[str]:

@@ -119,7 +119,8 @@ def grpo_loss(logp_new, logp_old, logp_ref, advantages, mask, clip_eps: float | 
     gradient. ``clip_eps=None`` drops the clip (the plain ratio); ``beta=0`` drops the KL term.
     Defaults: beta = DeepSeekMath's 0.04; clip 0.2 is this book's PPO-style choice (``reasoning.yaml``).
     """
-    new, adv, m, old, ref = _check_logp_inputs(logp_new, advantages, mask, logp_old=logp_old, logp_ref=logp_ref)
+    new, adv, m, old, ref = _check_logp_inputs(logp_new, advantages, mask,
+                                               logp_old=logp_old, logp_ref=logp_ref)
     if clip_eps is not None:
         validate.positive("clip_eps", clip_eps)
     validate.non_negative("beta", beta)
@@ -165,7 +166,8 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
     has moved away from pi_old and the clip can act. The reference policy is a frozen copy of the
     starting policy. Held-out accuracy (greedy) is measured every ``eval_every`` steps and at the
     end. ``advantage`` picks a rung of the chapter's ladder (``ADVANTAGES``): ``"reward"``
-    (REINFORCE), ``"batch"`` (a batch-mean baseline) or ``"group"`` (GRPO). Seeded: the same arguments give the same history on the same machine.
+    (REINFORCE), ``"batch"`` (a batch-mean baseline) or ``"group"`` (GRPO). Seeded: the same
+    arguments give the same history on the same machine.
     """
     validate.integer("steps", steps, low=1)
     validate.integer("prompts_per_step", prompts_per_step, low=1)
@@ -200,7 +202,7 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
         completions, mask = sample(policy, prompts, max_new=max_new, temperature=temperature,
                                    generator=gen)
         texts = completions_text(completions)
-        rewards = torch.tensor([reward(t, p.answer) for t, p in zip(texts, group)])
+        rewards = torch.tensor([reward(t, p.answer) for t, p in zip(texts, group, strict=True)])
         advantages = ADVANTAGES[advantage](rewards.view(prompts_per_step, group_size)).flatten()
         with torch.no_grad():
             logp_old = token_logprobs(policy, prompts, completions)
@@ -215,7 +217,7 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
         history.step.append(step)
         history.reward.append(rewards.mean().item())
         history.train_accuracy.append(sum(accuracy_reward(t, p.answer)
-                                          for t, p in zip(texts, group)) / len(group))
+                                          for t, p in zip(texts, group, strict=True)) / len(group))
         history.length.append(mask.sum(dim=1).mean().item())
         history.kl.append(stats.kl)
         history.clip_fraction.append(stats.clip_fraction)

@@ -37,6 +37,17 @@ def sampled_pass_at_k(policy: CharPolicy, problems, n: int = 64, ks=(1, 4, 16, 6
     group = [p for p in problems for _ in range(n)]
     completions, _ = sample(policy, prompt_batch(group), temperature=temperature,
                             generator=torch.Generator().manual_seed(seed))
-    right = torch.tensor([accuracy_reward(t, p.answer) for t, p in zip(completions_text(completions), group)])
+    texts = completions_text(completions)
+    right = torch.tensor([accuracy_reward(t, p.answer) for t, p in zip(texts, group, strict=True)])
     correct = right.view(len(problems), n).sum(dim=1).long().tolist()
     return {k: sum(pass_at_k(n, c, k) for c in correct) / len(problems) for k in ks}
+
+
+@torch.no_grad()
+def greedy_correct(policy: CharPolicy, problems) -> list[bool]:
+    """For each problem, whether the policy's greedy (temperature 0) answer is exactly right."""
+    if not problems:
+        raise ValueError("problems must not be empty")
+    completions, _ = sample(policy, prompt_batch(problems), temperature=0.0)
+    texts = completions_text(completions)
+    return [accuracy_reward(t, p.answer) == 1.0 for t, p in zip(texts, problems, strict=True)]

@@ -57,7 +57,8 @@ def gradient_stats(policy: CharPolicy, problems, n_batches: int = 16, prompts_pe
     group = [p for p in chosen for _ in range(group_size)]
     prompts = prompt_batch(group)
     completions, mask = sample(policy, prompts, generator=gen)
-    rewards = torch.tensor([rule_reward(t, p.answer) for t, p in zip(completions_text(completions), group)])
+    texts = completions_text(completions)
+    rewards = torch.tensor([rule_reward(t, p.answer) for t, p in zip(texts, group, strict=True)])
     rows = rewards.numel() // n_batches
     result = {}
     for kind, advantage in ADVANTAGES.items():

@@ -103,8 +103,10 @@ def pass_at_k_figure(curves: dict[str, dict[int, float]]) -> go.Figure:
                         hovertemplate=f"{html.escape(name)}<br>pass@%{{x}}: %{{y:.1f}}%<extra></extra>")
     ks = sorted(next(iter(curves.values())))
     fig.update_layout(template="plotly_white", height=420,
-                      xaxis=dict(title="k (samples per problem)", type="log", tickvals=ks, ticktext=[str(k) for k in ks]),
-                      yaxis=dict(title="pass@k on held-out problems (%)", range=[0, 101], tickvals=[0, 20, 40, 60, 80, 100]),
+                      xaxis=dict(title="k (samples per problem)", type="log", tickvals=ks,
+                                 ticktext=[str(k) for k in ks]),
+                      yaxis=dict(title="pass@k on held-out problems (%)", range=[0, 101],
+                                 tickvals=[0, 20, 40, 60, 80, 100]),
                       legend=dict(orientation="h", x=0, y=-0.2, xanchor="left", yanchor="top"),
                       margin=dict(l=60, r=20, t=30, b=60))
     return fig

@@ -27,7 +27,9 @@ def advantage_calculator(rewards: str = "2, 1, 1, 2, 1, 1, 1, 0") -> w.VBox:
         return group_advantages([parse_rewards(rewards)], delta=delta)[0].tolist()
 
     def render(adv):
-        verdict = lambda a: "up" if a > 1e-9 else "down" if a < -1e-9 else "untouched"
+        def verdict(a):
+            return "up" if a > 1e-9 else "down" if a < -1e-9 else "untouched"
+
         return "Advantages: " + ", ".join(f"{a:+.2f} ({verdict(a)})" for a in adv)
 
     return form(inputs, compute, render)
