@@ -59,15 +59,15 @@ def replay_figure(history: GrpoHistory) -> go.Figure:
     steps = [dict(method="update", label=str(s),
                   args=[{"x": [[s]], "y": [[history.accuracy[i] * 100]]}, {"title.text": title(i)}, [2]])
              for i, s in enumerate(history.eval_step)]
-    fig.update_layout(title=title(0), template="plotly_white", height=560,
+    fig.update_layout(title=dict(text=title(0), y=0.98, yanchor="top"), template="plotly_white", height=640,
                       yaxis=dict(title="held-out accuracy (%)", range=[0, 100], tickvals=[0, 20, 40, 60, 80, 100]),
                       xaxis=dict(title="GRPO step", tickmode="array", tickvals=history.eval_step),
                       yaxis2=dict(title="tokens", overlaying="y", side="right", range=[0, 25],
                                   tickvals=[0, 5, 10, 15, 20, 25]),
-                      legend=dict(orientation="h", x=0, y=-0.22, xanchor="left", yanchor="top"),
-                      sliders=[dict(active=0, steps=steps, pad=dict(t=90),
+                      legend=dict(orientation="h", x=0, y=-0.16, xanchor="left", yanchor="top"),
+                      sliders=[dict(active=0, steps=steps, x=0, y=-0.42, yanchor="top", pad=dict(t=0),
                                     currentvalue=dict(prefix="step: "))],
-                      margin=dict(l=60, r=60, t=120, b=60))
+                      margin=dict(l=60, r=60, t=150, b=170))
     return fig
 
 
