@@ -11,10 +11,10 @@ from tinyseek.char_policy import heldout_accuracy
 
 def test_advantages_by_hand():
     # Rewards 2, 0, 0, 0: mean 0.5, sample std sqrt((1.5² + 3·0.5²)/3) = 1.
-    adv = grpo.group_advantages([[2.0, 0.0, 0.0, 0.0]], eps=1e-12)
+    adv = grpo.group_advantages([[2.0, 0.0, 0.0, 0.0]], delta=1e-12)
     assert adv[0].tolist() == pytest.approx([1.5, -0.5, -0.5, -0.5])
     # Two groups are normalised separately, whatever their scale.
-    adv = grpo.group_advantages([[1.0, 0.0], [5.0, 7.0]], eps=1e-12)
+    adv = grpo.group_advantages([[1.0, 0.0], [5.0, 7.0]], delta=1e-12)
     # Each group of two: mean ± half the gap, sample std = gap / sqrt(2), so ±1/sqrt(2).
     r = 1 / math.sqrt(2)
     assert adv.flatten().tolist() == pytest.approx([r, -r, -r, r])
@@ -141,3 +141,51 @@ def test_grpo_is_deterministic(base):
     a = grpo.train_grpo(copy.deepcopy(base), train, heldout, **settings)
     b = grpo.train_grpo(copy.deepcopy(base), train, heldout, **settings)
     assert a.reward == b.reward and a.accuracy == b.accuracy and a.kl == b.kl
+
+
+def test_policy_gradient_loss_by_hand():
+    # Two answers: token-mean log-probs -1 and -2 (the second has a padded token).
+    logp = torch.tensor([[-1.0, -1.0], [-2.0, 50.0]])
+    mask = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
+    loss = grpo.policy_gradient_loss(logp, torch.tensor([2.0, -1.0]), mask)
+    assert loss.item() == pytest.approx(-(2 * -1.0 + -1 * -2.0) / 2)
+
+
+def test_one_unclipped_update_is_plain_policy_gradient():
+    """With the ratio at 1 and no KL, GRPO's gradient is REINFORCE's with the same advantages."""
+    torch.manual_seed(0)
+    base = torch.randn(3, 4)
+    mask = torch.tensor([[1.0, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]])
+    adv = torch.tensor([1.0, -0.5, 2.0])
+    a = base.clone().requires_grad_(True)
+    grpo.grpo_loss(a, base, base, adv, mask, clip_eps=0.2, beta=0.0)[0].backward()
+    b = base.clone().requires_grad_(True)
+    grpo.policy_gradient_loss(b, adv, mask).backward()
+    assert torch.allclose(a.grad, b.grad, atol=1e-6)
+
+
+def test_batch_baseline_and_no_clip():
+    assert grpo.batch_advantages([[2.0, 0.0], [1.0, 1.0]]).tolist() == [[1.0, -1.0], [0.0, 0.0]]
+    with pytest.raises(ValueError, match="at least 2"):
+        grpo.batch_advantages([1.0])
+    old = torch.zeros(1, 2)
+    new = torch.full((1, 2), math.log(1.5))
+    loss, stats = grpo.grpo_loss(new, old, new, torch.tensor([2.0]), torch.ones(1, 2), clip_eps=None)
+    assert loss.item() == pytest.approx(-1.5 * 2.0) and stats.clip_fraction == 0.0
+
+
+def test_train_grpo_rejects_an_unknown_advantage():
+    train, heldout = reasoning_runs.problems()
+    with pytest.raises(ValueError, match="advantage"):
+        grpo.train_grpo(reasoning_runs.weak_base(steps=0), train, heldout, advantage="value")
+
+
+def test_next_logits_is_the_last_row_of_forward():
+    from tinyseek.char_policy import CharPolicy, prompt_batch, sample
+    train, _ = reasoning_runs.problems()
+    policy = CharPolicy(prompt_len=9, seed=3)
+    prompts = prompt_batch(list(train[:20]))
+    out, _ = sample(policy, prompts, generator=torch.Generator().manual_seed(0))
+    full = policy(prompts, out)
+    for t in range(out.shape[1]):
+        assert torch.allclose(full[:, t], policy.next_logits(prompts, out, t), atol=1e-5)

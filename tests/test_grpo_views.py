@@ -35,3 +35,24 @@ def test_replay_figure():
     assert len(fig.layout.sliders[0].steps) == 2 and "&lt;think&gt;a" in fig.layout.title.text
     with pytest.raises(ValueError):
         replay_figure(grpo.GrpoHistory())
+
+
+def test_widget_delta_must_be_positive():
+    box = advantage_calculator("1, 0")
+    box.inputs["delta"].value = 0.0
+    assert shows_error(box, "delta must be")
+
+
+def test_ladder_and_pass_at_k_figures():
+    from tinyseek.plots.grpo import ladder_figure, pass_at_k_figure
+    h = grpo.GrpoHistory(eval_step=[0, 3], accuracy=[0.5, 0.8])
+    fig = ladder_figure({"REINFORCE": [(None, h), (None, h)], "+ KL penalty (GRPO)": [(None, h)]})
+    assert len(fig.data) == 3 and [d.showlegend for d in fig.data] == [True, False, True]
+    assert list(fig.data[0].y) == [50.0, 80.0]
+    fig = pass_at_k_figure({"base": {1: 0.4, 64: 1.0}, "after GRPO": {1: 0.6, 64: 1.0}})
+    assert list(fig.data[1].y) == [60.0, 100.0] and fig.layout.xaxis.type == "log"
+    for bad in ({}, None):
+        with pytest.raises(ValueError):
+            ladder_figure(bad)
+        with pytest.raises(ValueError):
+            pass_at_k_figure(bad)

@@ -37,13 +37,13 @@ class Problem:
     @property
     def prompt(self) -> str:
         text = str(self.numbers[0])
-        for op, n in zip(self.ops, self.numbers[1:]):
+        for op, n in zip(self.ops, self.numbers[1:], strict=True):
             text += f"{op}{n}"
         return text + "="
 
     def running_totals(self) -> list[int]:
         totals, value = [], self.numbers[0]
-        for op, n in zip(self.ops, self.numbers[1:]):
+        for op, n in zip(self.ops, self.numbers[1:], strict=True):
             value = value + n if op == "+" else value - n
             totals.append(value)
         return totals
@@ -56,7 +56,7 @@ class Problem:
         """The worked solution as tokens: one ``a+b=c`` step per operator, then the answer."""
         totals = self.running_totals()
         steps, value = [], self.numbers[0]
-        for op, n, total in zip(self.ops, self.numbers[1:], totals):
+        for op, n, total in zip(self.ops, self.numbers[1:], totals, strict=True):
             steps.append(f"{value}{op}{n}={total}")
             value = total
         return [THINK, *",".join(steps), END_THINK, ANSWER, str(totals[-1]), END_ANSWER]
@@ -69,7 +69,7 @@ def all_problems(n_ops: int = 2) -> list[Problem]:
     for _ in range(n_ops):
         longer = []
         for numbers, ops in chains:
-            value = sum(n if op == "+" else -n for n, op in zip(numbers[1:], ops)) + numbers[0]
+            value = sum(n if op == "+" else -n for n, op in zip(numbers[1:], ops, strict=True)) + numbers[0]
             longer += [(numbers + (n,), ops + ("+",)) for n in range(10 - value)]
             longer += [(numbers + (n,), ops + ("-",)) for n in range(value + 1)]
         chains = longer

@@ -1,7 +1,7 @@
 """Group Relative Policy Optimisation (GRPO), the RL algorithm of DeepSeekMath, V3 and R1.
 
 For each prompt the policy writes a *group* of G completions. Each completion's advantage is its
-reward relative to its own group: (r - group mean) / (group std + eps). No value network is
+reward relative to its own group: (r - group mean) / (group std + delta). No value network is
 trained to predict a baseline; the group is the baseline. The loss is PPO's clipped surrogate
 with that advantage on every token, minus beta times the k3 estimate of KL(pi_theta || pi_ref),
 averaged over each completion's tokens and then over the completions.
@@ -30,11 +30,35 @@ def _tensor(name: str, x) -> torch.Tensor:
     return t
 
 
-def group_advantages(rewards, eps: float = 1e-4) -> torch.Tensor:
-    """Advantages of shape (groups, G): (r - group mean) / (group sample std + ``eps``).
+def completion_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of per-token ``x`` over each completion's own tokens (``mask`` 1), shape (N,)."""
+    return (x * mask).sum(dim=1) / mask.sum(dim=1)
 
-    A group whose rewards are all equal gets zero advantage: every completion did as well as its
-    siblings, so there is nothing to prefer and that prompt contributes no gradient.
+
+def policy_gradient_loss(logp, advantages, mask) -> torch.Tensor:
+    """REINFORCE (Williams 1992): minus the mean over completions of A_i x (1/|o_i|) sum_t log pi(o_i,t).
+
+    Its gradient is the score-function estimate of the gradient of the expected reward when
+    ``advantages`` are the rewards themselves; any other advantage (a baseline subtracted, a group
+    normalisation) only changes the weight each completion's log-probability gets.
+    """
+    logp, adv, m = _check_logp_inputs(logp, advantages, mask)
+    return -(adv * completion_mean(logp, m)).mean()
+
+
+def batch_advantages(rewards) -> torch.Tensor:
+    """REINFORCE with a baseline: each reward minus the mean reward of the whole batch (any shape)."""
+    r = _tensor("rewards", rewards)
+    if r.numel() < 2:
+        raise ValueError("rewards needs at least 2 numbers for a baseline")
+    return r - r.mean()
+
+
+def group_advantages(rewards, delta: float = 1e-4) -> torch.Tensor:
+    """GRPO's advantages, shape (groups, G): (r - group mean) / (group sample std + ``delta``).
+
+    ``delta`` only keeps the division finite. A group whose rewards are all equal gets zero
+    advantage: every completion did as well as its siblings, so that prompt teaches nothing.
     """
     r = _tensor("rewards", rewards)
     if r.ndim != 2:
@@ -42,8 +66,11 @@ def group_advantages(rewards, eps: float = 1e-4) -> torch.Tensor:
     if r.shape[0] < 1 or r.shape[1] < 2:
         raise ValueError(f"rewards needs at least 1 group and G ≥ 2 completions per group, "
                          f"got shape {tuple(r.shape)}")
-    validate.positive("eps", eps)
-    return (r - r.mean(dim=1, keepdim=True)) / (r.std(dim=1, keepdim=True) + eps)
+    validate.positive("delta", delta)
+    return (r - r.mean(dim=1, keepdim=True)) / (r.std(dim=1, keepdim=True) + delta)
+
+
+ADVANTAGES = {"reward": lambda r: r, "batch": batch_advantages, "group": group_advantages}
 
 
 def k3_kl(logp: torch.Tensor, logp_ref: torch.Tensor) -> torch.Tensor:
@@ -63,50 +90,48 @@ class LossStats:
     ratio_mean: float     # mean pi_new / pi_old over tokens
 
 
-def grpo_loss(logp_new, logp_old, logp_ref, advantages, mask, clip_eps: float = 0.2,
-              beta: float = 0.04) -> tuple[torch.Tensor, LossStats]:
-    """The negated GRPO objective, to minimise, and its statistics.
-
-    Log-probabilities and ``mask`` have shape (N, T), ``advantages`` (N,). Gradients flow only
-    through ``logp_new``: the old and reference log-probabilities are constants. ``beta`` defaults
-    to DeepSeekMath's KL coefficient, 0.04; DeepSeekMath does not state its clip, and
-    ``clip_eps=0.2`` is a common PPO default chosen by this book. R1 used beta = 0.001 and, in its
-    first RL stage, a clip of 10 (``reasoning.yaml``).
-    """
+def _check_logp_inputs(logp_new, advantages, mask, **others):
+    """Tensors of ``logp_new`` (N, T), ``advantages`` (N,), ``mask`` (N, T) of 0/1 with a token in
+    every row, and ``others`` of logp_new's shape (detached); a ValueError names what is wrong."""
     new = logp_new if isinstance(logp_new, torch.Tensor) else _tensor("logp_new", logp_new)
-    old = _tensor("logp_old", logp_old).detach()
-    ref = _tensor("logp_ref", logp_ref).detach()
-    adv = _tensor("advantages", advantages).detach()
-    m = _tensor("mask", mask).detach()
     if new.ndim != 2:
         raise ValueError(f"logp_new must have shape (N, T), got {tuple(new.shape)}")
-    for name, t in (("logp_old", old), ("logp_ref", ref), ("mask", m)):
+    adv = _tensor("advantages", advantages).detach()
+    m = _tensor("mask", mask).detach()
+    checked = {name: _tensor(name, t).detach() for name, t in others.items()}
+    for name, t in (*checked.items(), ("mask", m)):
         if t.shape != new.shape:
-            raise ValueError(f"{name} must have the shape of logp_new {tuple(new.shape)}, "
-                             f"got {tuple(t.shape)}")
+            raise ValueError(f"{name} must have the shape of logp_new {tuple(new.shape)}, got {tuple(t.shape)}")
     if adv.shape != new.shape[:1]:
         raise ValueError(f"advantages must have shape ({new.shape[0]},), got {tuple(adv.shape)}")
     if ((m != 0) & (m != 1)).any():
         raise ValueError("mask must hold only 0 and 1")
-    lengths = m.sum(dim=1)
-    if (lengths == 0).any():
+    if (m.sum(dim=1) == 0).any():
         raise ValueError("mask must keep at least one token of every completion")
-    validate.positive("clip_eps", clip_eps)
+    return (new, adv, m, *checked.values())
+
+
+def grpo_loss(logp_new, logp_old, logp_ref, advantages, mask, clip_eps: float | None = 0.2,
+              beta: float = 0.04) -> tuple[torch.Tensor, LossStats]:
+    """The negated GRPO objective (DeepSeekMath eq. 3), to minimise, and its statistics.
+
+    Shapes: log-probabilities and ``mask`` (N, T), ``advantages`` (N,); only ``logp_new`` carries
+    gradient. ``clip_eps=None`` drops the clip (the plain ratio); ``beta=0`` drops the KL term.
+    Defaults: beta = DeepSeekMath's 0.04; clip 0.2 is this book's PPO-style choice (``reasoning.yaml``).
+    """
+    new, adv, m, old, ref = _check_logp_inputs(logp_new, advantages, mask,
+                                               logp_old=logp_old, logp_ref=logp_ref)
+    if clip_eps is not None:
+        validate.positive("clip_eps", clip_eps)
     validate.non_negative("beta", beta)
-
-    ratio = torch.exp(new - old)
-    a = adv[:, None]
-    surrogate = torch.minimum(ratio * a, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * a)
+    ratio, a = torch.exp(new - old), adv[:, None]
+    clipped_ratio = ratio if clip_eps is None else torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps)
+    surrogate = torch.minimum(ratio * a, clipped_ratio * a)
     kl = k3_kl(new, ref)
-    per_token = surrogate - beta * kl
-
-    def per_completion_mean(x):
-        return ((x * m).sum(dim=1) / lengths).mean()
-
-    loss = -per_completion_mean(per_token)
-    clipped = ((ratio > 1 + clip_eps) & (a > 0)) | ((ratio < 1 - clip_eps) & (a < 0))
-    stats = LossStats(kl=per_completion_mean(kl).item(),
-                      clip_fraction=((clipped.float() * m).sum() / m.sum()).item(),
+    loss = -completion_mean(surrogate - beta * kl, m).mean()
+    clipped = (surrogate != ratio * a).float()  # tokens where the clipped bound won: no gradient
+    stats = LossStats(kl=completion_mean(kl, m).mean().item(),
+                      clip_fraction=((clipped * m).sum() / m.sum()).item(),
                       ratio_mean=((ratio * m).sum() / m.sum()).item())
     return loss, stats
 
@@ -130,9 +155,9 @@ class GrpoHistory:
 
 def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: int = 60,
                prompts_per_step: int = 16, group_size: int = 8, lr: float = 2e-3,
-               clip_eps: float = 0.2, beta: float = 0.04, updates_per_batch: int = 2,
+               clip_eps: float | None = 0.2, beta: float = 0.04, updates_per_batch: int = 2,
                temperature: float = 1.0, max_new: int = 24, eval_every: int = 10,
-               n_samples: int = 4, seed: int = 0) -> GrpoHistory:
+               n_samples: int = 4, advantage: str = "group", seed: int = 0) -> GrpoHistory:
     """Train ``policy`` in place with GRPO and return its history.
 
     Each step draws ``prompts_per_step`` training problems, samples ``group_size`` completions of
@@ -140,7 +165,9 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
     takes ``updates_per_batch`` Adam steps on ``grpo_loss``; from the second update on the policy
     has moved away from pi_old and the clip can act. The reference policy is a frozen copy of the
     starting policy. Held-out accuracy (greedy) is measured every ``eval_every`` steps and at the
-    end. Seeded: the same arguments give the same history on the same machine.
+    end. ``advantage`` picks a rung of the chapter's ladder (``ADVANTAGES``): ``"reward"``
+    (REINFORCE), ``"batch"`` (a batch-mean baseline) or ``"group"`` (GRPO). Seeded: the same
+    arguments give the same history on the same machine.
     """
     validate.integer("steps", steps, low=1)
     validate.integer("prompts_per_step", prompts_per_step, low=1)
@@ -150,6 +177,7 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
     validate.integer("eval_every", eval_every, low=1)
     validate.integer("n_samples", n_samples, low=0, high=len(heldout))
     validate.integer("seed", seed)
+    validate.choice("advantage", advantage, tuple(ADVANTAGES))
     if not train or not heldout:
         raise ValueError("train and heldout must both hold problems")
     torch.manual_seed(seed)
@@ -161,7 +189,8 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
     def evaluate(step):
         history.eval_step.append(step)
         history.accuracy.append(heldout_accuracy(policy, heldout, max_new=max_new))
-        shown, _ = sample(policy, prompt_batch(heldout[:n_samples]), max_new=max_new, temperature=0.0)
+        shown = sample(policy, prompt_batch(heldout[:n_samples]), max_new=max_new, temperature=0.0)[0] \
+            if n_samples else torch.zeros(0, 1, dtype=torch.long)
         history.samples.append(completions_text(shown))
 
     for step in range(steps):
@@ -173,8 +202,8 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
         completions, mask = sample(policy, prompts, max_new=max_new, temperature=temperature,
                                    generator=gen)
         texts = completions_text(completions)
-        rewards = torch.tensor([reward(t, p.answer) for t, p in zip(texts, group)])
-        advantages = group_advantages(rewards.view(prompts_per_step, group_size)).flatten()
+        rewards = torch.tensor([reward(t, p.answer) for t, p in zip(texts, group, strict=True)])
+        advantages = ADVANTAGES[advantage](rewards.view(prompts_per_step, group_size)).flatten()
         with torch.no_grad():
             logp_old = token_logprobs(policy, prompts, completions)
             logp_ref = token_logprobs(reference, prompts, completions)
@@ -188,7 +217,7 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
         history.step.append(step)
         history.reward.append(rewards.mean().item())
         history.train_accuracy.append(sum(accuracy_reward(t, p.answer)
-                                          for t, p in zip(texts, group)) / len(group))
+                                          for t, p in zip(texts, group, strict=True)) / len(group))
         history.length.append(mask.sum(dim=1).mean().item())
         history.kl.append(stats.kl)
         history.clip_fraction.append(stats.clip_fraction)

@@ -14,9 +14,13 @@ not DeepSeek's (their published values are in ``reasoning.yaml``).
 from __future__ import annotations
 
 import copy
+import random
+import time
+from dataclasses import dataclass
 
 from . import arith_task, validate
-from .char_policy import CharPolicy, supervised_finetune
+from .char_policy import CharPolicy, heldout_accuracy, supervised_finetune
+from .grpo import train_grpo
 
 N_OPS = 3
 BASE_STEPS, BASE_THINK_RATE = 400, 0.4
@@ -54,3 +58,41 @@ def supervised_baseline(base: CharPolicy, steps: int = 100, seed: int = 2) -> Ch
     policy = copy.deepcopy(base)
     supervised_finetune(policy, list(train), steps=steps, think_rate=1.0, seed=seed)
     return policy
+
+
+@dataclass(frozen=True)
+class ScarceLabelResult:
+    """SFT-only against cold start + GRPO from the same ``n_labels`` worked solutions, at about
+    equal training time (evaluation excluded), on one seed."""
+
+    cold_start: float      # held-out accuracy after the cold start both arms share
+    sft: list[float]       # held-out accuracy after each SFT chunk (equal time to the RL arm)
+    rl: list[float]        # held-out accuracy at each GRPO evaluation
+    sft_seconds: float
+    rl_seconds: float
+
+
+def scarce_labels(base: CharPolicy, n_labels: int = 64, rl_steps: int = 20, sft_chunk: int = 20,
+                  seed: int = 0) -> ScarceLabelResult:
+    """Both arms start from ``base`` fine-tuned on the same ``n_labels`` worked solutions (drawn
+    by ``seed`` from the training pool); SFT then keeps training on those labels for as long as
+    GRPO trains with the verifier on the whole (unlabelled) training pool."""
+    train, heldout = problems()
+    validate.integer("n_labels", n_labels, low=1, high=len(train))
+    validate.integer("rl_steps", rl_steps, low=1)
+    validate.integer("sft_chunk", sft_chunk, low=1)
+    labelled = random.Random(seed).sample(list(train), n_labels)
+    start = copy.deepcopy(base)
+    supervised_finetune(start, labelled, steps=COLD_START_STEPS, think_rate=1.0, seed=seed)
+    cold_acc = heldout_accuracy(start, heldout)
+    tick = time.perf_counter()
+    run = train_grpo(copy.deepcopy(start), train, heldout, **{**RL, "steps": rl_steps, "eval_every": rl_steps,
+                                                           "n_samples": 0, "seed": seed})
+    rl_seconds = time.perf_counter() - tick
+    sft, sft_acc, sft_seconds = copy.deepcopy(start), [], 0.0
+    while sft_seconds < rl_seconds:
+        tick = time.perf_counter()
+        supervised_finetune(sft, labelled, steps=sft_chunk, think_rate=1.0, seed=seed + 1000 * len(sft_acc))
+        sft_seconds += time.perf_counter() - tick
+        sft_acc.append(heldout_accuracy(sft, heldout))
+    return ScarceLabelResult(cold_acc, sft_acc, run.accuracy, sft_seconds, rl_seconds)

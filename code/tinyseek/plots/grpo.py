@@ -59,11 +59,54 @@ def replay_figure(history: GrpoHistory) -> go.Figure:
     steps = [dict(method="update", label=str(s),
                   args=[{"x": [[s]], "y": [[history.accuracy[i] * 100]]}, {"title.text": title(i)}, [2]])
              for i, s in enumerate(history.eval_step)]
-    fig.update_layout(title=title(0), template="plotly_white", height=520,
-                      xaxis_title="GRPO step", yaxis=dict(title="held-out accuracy (%)", range=[0, 102]),
-                      yaxis2=dict(title="tokens", overlaying="y", side="right", range=[0, 26]),
-                      legend=dict(x=0.02, y=0.02, bgcolor="rgba(255,255,255,0.8)"),
-                      sliders=[dict(active=0, steps=steps, pad=dict(t=50),
+    fig.update_layout(title=dict(text=title(0), y=0.98, yanchor="top"), template="plotly_white", height=640,
+                      yaxis=dict(title="held-out accuracy (%)", range=[0, 100], tickvals=[0, 20, 40, 60, 80, 100]),
+                      xaxis=dict(title="GRPO step", tickmode="array", tickvals=history.eval_step),
+                      yaxis2=dict(title="tokens", overlaying="y", side="right", range=[0, 25],
+                                  tickvals=[0, 5, 10, 15, 20, 25]),
+                      legend=dict(orientation="h", x=0, y=-0.16, xanchor="left", yanchor="top"),
+                      sliders=[dict(active=0, steps=steps, x=0, y=-0.42, yanchor="top", pad=dict(t=0),
                                     currentvalue=dict(prefix="step: "))],
-                      margin=dict(l=60, r=60, t=110, b=40))
+                      margin=dict(l=60, r=60, t=150, b=170))
+    return fig
+
+
+def ladder_figure(results: dict) -> go.Figure:
+    """Held-out accuracy against RL step for each rung of the ladder, one line per seed (the
+    output of ``pg_ladder.climb``: rung name -> list of (policy, history))."""
+    if not isinstance(results, dict) or not results:
+        raise ValueError("results must map rung names to lists of (policy, history)")
+    colours = ["#7f7f7f", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e"]
+    fig = go.Figure()
+    for i, (name, runs) in enumerate(results.items()):
+        for j, (_, history) in enumerate(runs):
+            fig.add_scatter(x=history.eval_step, y=[a * 100 for a in history.accuracy], mode="lines+markers",
+                            name=name, legendgroup=name, showlegend=j == 0,
+                            line=dict(color=colours[i % len(colours)], width=2), marker=dict(size=5),
+                            hovertemplate=f"{html.escape(name)}, seed {j}<br>step %{{x}}: %{{y:.0f}}%<extra></extra>")
+    steps = results[next(iter(results))][0][1].eval_step
+    fig.update_layout(template="plotly_white", height=520, xaxis=dict(title="RL step", tickvals=steps),
+                      yaxis=dict(title="held-out accuracy (%)", range=[0, 100], tickvals=[0, 20, 40, 60, 80, 100]),
+                      legend=dict(orientation="h", x=0, y=-0.18, xanchor="left", yanchor="top"),
+                      margin=dict(l=60, r=20, t=30, b=60))
+    return fig
+
+
+def pass_at_k_figure(curves: dict[str, dict[int, float]]) -> go.Figure:
+    """pass@k (percent) against k on a log axis, one line per policy (name -> {k: pass@k})."""
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError("curves must map policy names to {k: pass@k}")
+    fig = go.Figure()
+    for name, curve in curves.items():
+        ks = sorted(curve)
+        fig.add_scatter(x=ks, y=[curve[k] * 100 for k in ks], mode="lines+markers", name=name,
+                        hovertemplate=f"{html.escape(name)}<br>pass@%{{x}}: %{{y:.1f}}%<extra></extra>")
+    ks = sorted(next(iter(curves.values())))
+    fig.update_layout(template="plotly_white", height=420,
+                      xaxis=dict(title="k (samples per problem)", type="log", tickvals=ks,
+                                 ticktext=[str(k) for k in ks]),
+                      yaxis=dict(title="pass@k on held-out problems (%)", range=[0, 101],
+                                 tickvals=[0, 20, 40, 60, 80, 100]),
+                      legend=dict(orientation="h", x=0, y=-0.2, xanchor="left", yanchor="top"),
+                      margin=dict(l=60, r=20, t=30, b=60))
     return fig

@@ -21,13 +21,15 @@ def parse_rewards(text: str) -> list[float]:
 def advantage_calculator(rewards: str = "2, 1, 1, 2, 1, 1, 1, 0") -> w.VBox:
     """Rewards of one group in, advantages out (pushed up, pushed down or untouched)."""
     inputs = {"rewards": w.Text(value=rewards, description="rewards"),
-              "eps": w.FloatText(value=1e-4, description="ε")}
+              "delta": w.FloatText(value=1e-4, description="δ")}
 
-    def compute(rewards, eps):
-        return group_advantages([parse_rewards(rewards)], eps=eps)[0].tolist()
+    def compute(rewards, delta):
+        return group_advantages([parse_rewards(rewards)], delta=delta)[0].tolist()
 
     def render(adv):
-        verdict = lambda a: "up" if a > 1e-9 else "down" if a < -1e-9 else "untouched"
+        def verdict(a):
+            return "up" if a > 1e-9 else "down" if a < -1e-9 else "untouched"
+
         return "Advantages: " + ", ".join(f"{a:+.2f} ({verdict(a)})" for a in adv)
 
     return form(inputs, compute, render)
