@@ -129,8 +129,8 @@ def build_problems(master: exercises.Master, q: exercises.Question) -> list[str]
         return [f"the correct solution fails its own check: {err!r}"]
     problems = [] if len(calls) >= MIN_CALLS else [f"the check calls the function {len(calls)} times; "
                                                    f"it needs >= {MIN_CALLS} distinct inputs"]
-    if "ValueError" not in q.test_code:
-        problems.append("the check never asks for a ValueError on bad input")
+    if "ValueError" not in q.test_code and "TypeError" not in q.test_code:
+        problems.append("the check never asks for a ValueError (or TypeError) on bad input")
     for label, impostor in (("memoriser", memoriser(fn)), ("perturbed solution", perturbed(fn))):
         try:
             check(impostor)

@@ -59,8 +59,8 @@ def test_unknown_preset_is_a_value_error():
 # --- licences across rule dates ------------------------------------------------------------------
 
 @pytest.mark.parametrize("chip, day, required, rule", [
-    ("h100", dt.date(2022, 10, 6), False, None),           # before 3A090 existed
-    ("h100", dt.date(2022, 10, 7), True, "2022-10"),       # TPP and interconnect both high
+    ("h100", dt.date(2022, 10, 20), False, None),          # before 3A090 took effect
+    ("h100", dt.date(2022, 10, 21), True, "2022-10"),       # TPP and interconnect both high
     ("a100", dt.date(2023, 1, 1), True, "2022-10"),
     ("a800", dt.date(2023, 1, 1), False, "2022-10"),       # interconnect cut below 600 GB/s
     ("h800", dt.date(2023, 6, 1), False, "2022-10"),
@@ -83,7 +83,9 @@ def test_no_export_no_licence():
 
 
 def test_rule_in_force_boundaries_come_from_the_data():
-    assert plan.rule_in_force(data.value("rule_2022.announced")) == "2022-10"
+    assert plan.rule_in_force(data.value("rule_2022.effective")) == "2022-10"
+    # announced on 7 October, 3A090 itself took effect on 21 October 2022
+    assert plan.rule_in_force(data.value("rule_2022.announced")) is None
     assert plan.rule_in_force(data.value("rule_2023.effective")) == "2023-10"
     assert plan.rule_in_force(data.value("rule_2023.announced")) == "2022-10"
 

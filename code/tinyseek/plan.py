@@ -194,11 +194,11 @@ def attention_shape(i: Inputs) -> mla.AttentionShape:
 # ------------------------------------------------------------------------------------------------
 
 def rule_in_force(day: _dt.date) -> str | None:
-    """The 3A090 rule that applied on ``day``: None before 7 October 2022, '2022-10' until the
-    2023 update took effect (17 November 2023), '2023-10' after."""
+    """The 3A090 rule that applied on ``day``: None before 3A090 took effect (21 October 2022),
+    '2022-10' until the 2023 update took effect (17 November 2023), '2023-10' after."""
     if not isinstance(day, _dt.date):
         raise TypeError(f"date must be a datetime.date, got {day!r}")
-    if day < data.value("rule_2022.announced"):
+    if day < data.value("rule_2022.effective"):
         return None
     return "2022-10" if day < data.value("rule_2023.effective") else "2023-10"
 
@@ -216,7 +216,7 @@ def licence(chip_name: str, day: _dt.date, destination: str) -> dict:
                 "in the United States"}
     if rule is None:
         return {"licence_required": False, "rule": None,
-                "reason": "before 7 October 2022: ECCN 3A090 did not exist yet"}
+                "reason": "before 21 October 2022: ECCN 3A090 was not yet in force"}
     verdict = export_controls.classify(chip, rule)
     if (not verdict.controlled and chip.name == chips.get("h20").name
             and day >= data.value("h20_licence_2025.informed")):
