@@ -1,8 +1,9 @@
-"""Every page of the built site in chromium, cold (empty cache), served on localhost: bytes
-transferred, requests and time to the load event, largest first, beside the budget that
-tests/test_browser.py checks (tools/browser.py). Run by `make bench` after the build, or alone:
+"""Every page of the built site in chromium, served on localhost as a compressing host serves it:
+gzip bytes of a first visit (empty cache) and of a second chapter (coming from the chapter before),
+requests and load time, largest first, beside the budgets tests/test_browser.py checks
+(tools/browser.py). Run by `make bench` after the build, or alone (optionally on another build):
 
-    .venv/bin/python benchmarks/bench_site.py
+    .venv/bin/python benchmarks/bench_site.py [_build/html]
 """
 
 from __future__ import annotations
@@ -15,25 +16,18 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import browser  # noqa: E402  (tools/browser.py)
 
-SITE = ROOT / "_build" / "html"
 
-
-def main() -> int:
-    if not (SITE / "index.html").exists():
+def main(site: Path = ROOT / "_build" / "html") -> int:
+    if not (site / "index.html").exists():
         print("no built site: run `make book` first", file=sys.stderr)
         return 1
-    loads = []
-    with browser.serve(SITE) as base, browser.chromium() as chromium:
-        for path in browser.pages(SITE):
-            context, _, load = browser.open_page(chromium, base, path)
-            context.close()
-            loads.append(load)
+    with browser.serve(site) as base, browser.chromium() as chromium:
+        loads = [browser.weigh(chromium, base, site, path) for path in browser.pages(site)]
     print(browser.table(loads))
-    total = sum(l.bytes for l in loads)
-    print(f"{len(loads)} pages, {total:,} bytes cold in all; slowest load "
-          f"{max(l.load_s for l in loads):.2f} s")
+    print(f"{len(loads)} pages; heaviest first visit {max(x.bytes for x in loads):,} bytes, heaviest second "
+          f"chapter {max(x.second for x in loads):,} bytes (gzip); slowest load {max(x.load_s for x in loads):.2f} s")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(*(Path(a) for a in sys.argv[1:])))
