@@ -35,14 +35,15 @@ TARBALLS = TEST_VENDOR / "tarballs"
 # A path ending in "/" copies that folder. Upgrading: change the version, run `npm view
 # NAME@VERSION dist.integrity`, paste the new integrity here.
 PINS = {
-    # the combined TeX+MathML component and what it loads on demand (fonts, TeX extensions, the
-    # accessibility menu's components and speech rules); not the other combined components
+    # MathJax's loader and only the components the book's TeX needs (base and AMS input, CommonHTML
+    # output and its fonts): 0.2 MB gzip where the combined tex-mml-chtml.js with its menu is 0.3
     "mathjax@3.2.2": (
         "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
-        SITE_VENDOR / "mathjax", {"es5/tex-mml-chtml.js": "tex-mml-chtml.js", "es5/a11y/": "a11y",
-                                  "es5/adaptors/": "adaptors", "es5/input/": "input",
-                                  "es5/output/chtml/": "output/chtml", "es5/sre/": "sre",
-                                  "es5/ui/": "ui"}),
+        SITE_VENDOR / "mathjax", {"es5/startup.js": "startup.js", "es5/core.js": "core.js",
+                                  "es5/input/tex-base.js": "input/tex-base.js",
+                                  "es5/input/tex/extensions/ams.js": "input/tex/extensions/ams.js",
+                                  "es5/input/tex/extensions/noundefined.js": "input/tex/extensions/noundefined.js",
+                                  "es5/output/chtml.js": "output/chtml.js", "es5/output/chtml/": "output/chtml"}),
     # the version must be the plotly wheel's plotly.js (main() checks): upgrade the two together
     "plotly.js-cartesian-dist-min@4.1.1": (
         "sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==",

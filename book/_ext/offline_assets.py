@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from docutils import nodes
+from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 VENDOR = Path(__file__).resolve().parents[1] / "_static" / "vendor"
 PLOTLY = "vendor/plotly-cartesian.min.js"
-MATHJAX = "vendor/mathjax/tex-mml-chtml.js"
+MATHJAX = "vendor/mathjax/startup.js"
 FIGURES_JS = "tinyseek-figures.js"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WHERE_TO_RUN = "book/where-to-run"
@@ -43,20 +44,32 @@ def _check(app):
 
 def _configure(app, config):
     config.mathjax_path = MATHJAX
+    # only what the book's TeX uses (tools/vendor.py); a command outside it shows as a MathJax error
+    config.mathjax3_config = {**(config.mathjax3_config or {}),
+                              "loader": {"load": ["input/tex-base", "[tex]/ams", "[tex]/noundefined", "output/chtml"]},
+                              "tex": {"packages": {"[+]": ["ams", "noundefined"]}}}
     config.nb_ipywidgets_js = {}        # the static site draws no live widget (StaticWidgets)
 
 
 def _page_scripts(app, pagename, templatename, context, doctree):
-    """plotly.js where a figure is; no widget state; warn about any script from another host."""
-    if doctree is not None and any("tinyseek-plot" in r.astext() for r in doctree.findall(nodes.raw)):
-        app.add_js_file(PLOTLY, priority=200)
-        app.add_js_file(FIGURES_JS, priority=210)
+    """plotly.js where a figure is, MathJax where math is (not a toctree's math); no widget state;
+    a warning for any script from another host."""
+    raws = [r.astext() for r in doctree.findall(nodes.raw)] if doctree is not None else []
     files = context.get("script_files", [])
-    files[:] = [js for js in files if "widget-state" not in (getattr(js, "attributes", {}).get("type") or "")]
-    remote = [str(getattr(f, "filename", f)) for f in [*files, *context.get("css_files", [])]
+    if any("tinyseek-plot" in raw for raw in raws):
+        files += [_JavaScript(f"_static/{PLOTLY}", priority=200), _JavaScript(f"_static/{FIGURES_JS}", priority=210)]
+    math = doctree is not None and any(True for _ in doctree.findall(lambda n: isinstance(n, (nodes.math,
+                                                                                          nodes.math_block))))
+    files[:] = [js for js in files if "widget-state" not in (getattr(js, "attributes", {}).get("type") or "")
+                and (math or not re.search(r"mathjax|window\.MathJax", _where(js)))]
+    remote = [f.filename for f in [*files, *context.get("css_files", [])]
               if re.match(r"(https?:)?//", getattr(f, "filename", None) or "")]
     if remote:
         logger.warning(f"{pagename} would load {', '.join(remote)} from another host; vendor it")
+
+
+def _where(asset) -> str:
+    return str(getattr(asset, "filename", None) or getattr(asset, "attributes", {}).get("body") or asset)
 
 
 def launch_links(config, docname: str, suffix: str = ".ipynb") -> list[tuple[str, str]]:

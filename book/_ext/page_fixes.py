@@ -5,9 +5,23 @@
 - sphinx-thebe's configuration script is dropped when thebe is off (it is, in the book);
 - docutils marks a bibliography's citations ``role="list"``, whose children are
   ``doc-biblioentry``, not list items: axe-core reports it as critical. The list role goes.
+
+It also gives the front page its reader's path: ``{reading-path}`` lists the chapters in the order
+of ``_toc.yml`` with their reading times, read from each chapter's opening box (tools/chapters.py).
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+import chapters  # noqa: E402  (tools/chapters.py)
 
 
 def _configure(app, config):
@@ -23,9 +37,9 @@ def _drop_thebe(app, pagename, templatename, context, doctree):
     """
     if (app.config.html_theme_options.get("launch_buttons") or {}).get("thebe"):
         return
-    context["script_files"] = [js for js in context.get("script_files", [])
-                               if "thebe" not in (getattr(js, "filename", None) or "")
-                               and "THEBE_JS_URL" not in (getattr(js, "attributes", {}).get("body") or "")]
+    context["script_files"][:] = [js for js in context.get("script_files", [])
+                                  if "thebe" not in (getattr(js, "filename", None) or "")
+                                  and "THEBE_JS_URL" not in (getattr(js, "attributes", {}).get("body") or "")]
 
 
 def _citation_list(app, pagename, templatename, context, doctree):
@@ -34,7 +48,21 @@ def _citation_list(app, pagename, templatename, context, doctree):
                                                   '<div class="citation-list">')
 
 
+class ReadingPath(SphinxDirective):
+    """The chapters in reading order, each with its reading time."""
+
+    def run(self):
+        found = chapters.chapters(ROOT, strict=False)
+        for ch in found:
+            self.env.note_dependency(str(ch.path))
+        lines = [f"1. {{doc}}`{ch.title} <{ch.path.stem}>` ({chapters.minutes(ch.reading_minutes)})" for ch in found]
+        node = nodes.container(classes=["tinyseek-reading-path"])
+        self.state.nested_parse(StringList(lines, source="reading-path"), self.content_offset, node)
+        return node.children
+
+
 def setup(app):
+    app.add_directive("reading-path", ReadingPath)
     app.connect("config-inited", _configure)
     app.connect("html-page-context", _drop_thebe, priority=900)
     app.connect("html-page-context", _citation_list)
