@@ -4,13 +4,13 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-runtime.txt pyproject.toml | cksum | cut -d' ' -f1)
 JB     := $(BIN)/jupyter-book
 export PYTHONHASHSEED := 0
 
 .PHONY: book serve test exercises bench clean student autograder pdf pdf-deps vendor browser-deps
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-runtime.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt

@@ -1,20 +1,46 @@
-"""Every page of the built site in chromium, served on localhost as a compressing host serves it:
+"""The reader's costs. Every page of the built site in chromium, served on localhost as a compressing host serves it:
 gzip bytes of a first visit (empty cache) and of a second chapter (coming from the chapter before),
 requests and load time, largest first, beside the budgets tests/test_browser.py checks
 (tools/browser.py). Run by `make bench` after the build, or alone (optionally on another build):
 
     .venv/bin/python benchmarks/bench_site.py [_build/html]
+
+Then what Binder installs: a fresh virtual environment with only requirements-runtime.txt, its
+size on disk against the budget (1.2 GB), and any build or test tool that crept into it.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "tests")]
 
 import browser  # noqa: E402  (tools/browser.py)
+
+RUNTIME_BUDGET = 1.2e9
+CPU_TORCH = "https://download.pytorch.org/whl/cpu"
+
+
+def runtime_size() -> int:
+    """Bytes on disk of a fresh venv with only the runtime pins (what binder/requirements.txt installs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        venv = Path(tmp) / "runtime"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--extra-index-url", CPU_TORCH, "-r",
+                        str(ROOT / "requirements-runtime.txt")], check=True, cwd=ROOT)
+        tools = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=freeze"], capture_output=True,
+                               text=True, check=True).stdout
+        from test_setup import BUILD_TOOLS, GRADER_NEEDS  # tests/test_setup.py: the one list of them
+
+        names = {line.split("==")[0].lower() for line in tools.splitlines()}
+        crept = sorted(names & (BUILD_TOOLS - GRADER_NEEDS))
+        if crept:
+            print(f"build or test tools in the runtime environment: {', '.join(crept)}")
+        return sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
 
 
 def main(site: Path = ROOT / "_build" / "html") -> int:
@@ -26,6 +52,9 @@ def main(site: Path = ROOT / "_build" / "html") -> int:
     print(browser.table(loads))
     print(f"{len(loads)} pages; heaviest first visit {max(x.bytes for x in loads):,} bytes, heaviest second "
           f"chapter {max(x.second for x in loads):,} bytes (gzip); slowest load {max(x.load_s for x in loads):.2f} s")
+    size = runtime_size()
+    print(f"Binder (requirements-runtime.txt, fresh venv): {size / 1e9:.2f} GB installed, budget "
+          f"{RUNTIME_BUDGET / 1e9:.1f} GB" + ("  OVER" if size > RUNTIME_BUDGET else ""))
     return 0
 
 
