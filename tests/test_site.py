@@ -74,3 +74,27 @@ def test_chapter_pages_have_their_numbers_glued(site, doc):
     text = (site / f"{doc}.html").read_text(encoding="utf-8")
     assert "{glue" not in text and "glue:text" not in text
     assert "Key takeaways" in text and "Further reading" in text
+
+
+def test_a_live_widget_responds_in_a_kernel_and_its_saved_state_makes_the_static_panel():
+    """In a kernel (Binder, Colab, JupyterLab) the widget answers its inputs; the state a notebook
+    saves is what book/_ext/offline_assets.py turns into the page's panel (result and inputs)."""
+    import sys
+
+    from conftest import ROOT
+    from ipywidgets.embed import embed_data
+    from tinyseek.widgets.cost import cost_calculator
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import offline_assets
+
+    box = cost_calculator()
+    before = box.result.value
+    box.inputs["run_share"].value = 0.5
+    assert box.result.value != before and "Implied spend" in box.result.value
+    data = embed_data(views=[box])
+    models, view = data["manager_state"]["state"], data["view_specs"][0]["model_id"]
+    inputs: list[str] = []
+    shown = offline_assets._saved_output(models, view, inputs)
+    assert [n.astext() for n in shown] == [box.result.value]
+    assert "run's share = 0.5" in inputs and len(inputs) == 3

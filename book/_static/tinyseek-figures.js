@@ -25,7 +25,8 @@
         var i = Number(input.value), step = steps[i], update = {};
         update["sliders[" + k + "].active"] = i;
         show(i);
-        Plotly.Plots.executeAPICommand(graph, step.method, step.args).then(function () {
+        // the step's own command (restyle, relayout, update or animate), then the slider's position
+        Promise.resolve(Plotly[step.method].apply(null, [graph].concat(step.args))).then(function () {
           return Plotly.relayout(graph, update);
         });
       });
