@@ -11,6 +11,7 @@ size on disk against the budget (1.2 GB), and any build or test tool that crept 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,10 @@ def runtime_size() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         venv = Path(tmp) / "runtime"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--extra-index-url", CPU_TORCH, "-r",
+        # PyTorch's CPU index, as binder/requirements.txt; unless pip is set up with a local CPU wheel
+        local = any(Path(d).glob("torch-*+cpu-*.whl") for d in os.environ.get("PIP_FIND_LINKS", "").split())
+        index = [] if local else ["--extra-index-url", CPU_TORCH]
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *index, "-r",
                         str(ROOT / "requirements-runtime.txt")], check=True, cwd=ROOT)
         tools = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=freeze"], capture_output=True,
                                text=True, check=True).stdout
