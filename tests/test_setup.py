@@ -10,8 +10,9 @@ from packaging.requirements import Requirement
 BUILD_TOOLS = {"jupyter-book", "sphinx", "myst-nb", "myst-parser", "sphinx-book-theme", "pydata-sphinx-theme",
                "sphinxcontrib-bibtex", "sphinx-exercise", "sphinx-reredirects", "playwright", "kaleido", "pytest",
                "nbval", "ruff", "pre-commit", "nbstripout", "jupyter-cache"}
-# The grader cannot be had without it: otter-grader requires fica, which requires Sphinx.
-GRADER_NEEDS = {"sphinx"}
+# The grader cannot be had without them: otter-grader requires fica, which requires Sphinx, and
+# nbconvert[webpdf], which requires playwright (0.14 GB; otter's PDF export, not its checks).
+GRADER_NEEDS = {"sphinx", "playwright"}
 
 
 def requirement_lines(path):
@@ -41,21 +42,20 @@ def test_binder_installs_only_the_runtime_with_cpu_torch():
 
 def _closure(names: list[str]) -> set[str]:
     """Every distribution that installing ``names`` pulls in (from this environment's metadata)."""
-    seen, todo = set(), [n.lower() for n in names]
+    seen, todo = set(), [(n.lower(), "") for n in names]
     while todo:
-        name = todo.pop()
-        if name in seen:
+        name, extra = todo.pop()
+        if (name, extra) in seen:
             continue
-        seen.add(name)
+        seen.add((name, extra))
         try:
             requires = metadata.requires(name) or []
         except metadata.PackageNotFoundError:
             continue
-        for text in requires:
-            req = Requirement(text)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name.lower().replace("_", "-"))
-    return seen
+        for req in map(Requirement, requires):
+            if req.marker is None or req.marker.evaluate({"extra": extra}):
+                todo += [(req.name.lower().replace("_", "-"), e) for e in ["", *req.extras]]
+    return {name for name, _ in seen}
 
 
 def test_no_build_or_test_tool_in_the_runtime():
