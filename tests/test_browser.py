@@ -105,23 +105,33 @@ PAGE_TEXT_JS = """() => {
 }"""
 RAW_TEX = re.compile(r"\\(?:frac|sum|mathrm|text|begin|end|left|right|cdot|times|alpha|beta|theta|pi)\b|\\[\(\[]|\$\$")
 
-# Every <img> of an SVG: fetched, laid out inline at the width it is shown, every text inside its viewBox.
+# Every SVG diagram, an <img> or drawn into an output by a hidden cell (not plotly's, not icons): a
+# text alternative, and every text inside its viewBox at the width it is shown.
 SVG_CLIPPED_JS = """async () => {
-  const bad = [];
-  for (const img of document.querySelectorAll('img[src$=".svg"]')) {
-    const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml').documentElement;
-    const box = document.createElement('div');
-    box.style.cssText = 'position:absolute;visibility:hidden;left:0;top:0;width:' + (img.clientWidth || 720) + 'px';
-    box.appendChild(document.importNode(svg, true)); document.body.appendChild(box);
-    const view = box.firstChild.viewBox.baseVal;
-    if (!view || !view.width) bad.push(img.src + ': no viewBox');
-    else for (const t of box.querySelectorAll('text')) {
+  const bad = [], check = (svg, name) => {
+    const view = svg.viewBox.baseVal;
+    if (!view || !view.width) return bad.push(name + ': no viewBox');
+    for (const t of svg.querySelectorAll('text')) {
       const b = t.getBBox();
       if (b.x < view.x - 0.5 || b.y < view.y - 0.5 || b.x + b.width > view.x + view.width + 0.5
           || b.y + b.height > view.y + view.height + 0.5)
-        bad.push(img.src.split('/').pop() + ': text clipped: ' + JSON.stringify(t.textContent.trim().slice(0, 40)));
+        bad.push(name + ': text clipped: ' + JSON.stringify(t.textContent.trim().slice(0, 40)));
     }
+  };
+  for (const img of document.querySelectorAll('img[src$=".svg"]')) {
+    const text = await (await fetch(img.src)).text();
+    const box = document.createElement('div');
+    box.style.cssText = 'position:absolute;visibility:hidden;left:0;top:0;width:' + (img.clientWidth || 720) + 'px';
+    box.innerHTML = text.replace(/^[\\s\\S]*?(<svg)/, '$1');
+    document.body.appendChild(box);
+    check(box.querySelector('svg'), img.src.split('/').pop());
     box.remove();
+  }
+  for (const svg of document.querySelectorAll('article svg:not(.main-svg):not(.svg-inline--fa)')) {
+    if (svg.closest('.js-plotly-plot, button, a') || svg.getBoundingClientRect().width < 48) continue;
+    const name = 'inline SVG ' + JSON.stringify((svg.querySelector('title')?.textContent || '').slice(0, 40));
+    if (!svg.getAttribute('aria-label') && !svg.querySelector('title')) bad.push(name + ': no text alternative');
+    check(svg, name);
   }
   return bad;
 }"""
