@@ -23,8 +23,8 @@ _build/.code-stamp: $(CODE)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
-## vendor: the site's own copies of its JavaScript (MathJax, require.js, the widgets' HTML manager,
-## plotly.js) and axe-core for the tests, pinned, from npm and the plotly wheel (tools/vendor.py)
+## vendor: the site's own copies of its JavaScript (MathJax's components, plotly.js) and axe-core
+## for the tests, pinned, from npm (tools/vendor.py)
 vendor: $(STAMP) browser-deps
 	$(BIN)/python tools/vendor.py
 
@@ -70,7 +70,8 @@ pdf-deps:
 	@bash tools/pdf-deps.sh
 
 ## bench: time the clean build, the cached rebuild, each notebook, every benchmarks/bench_*.py,
-## then every page of the site in the browser (bytes and load time, largest first)
+## then every page of the site in the browser (gzip bytes, first visit and second chapter, largest
+## first) and the installed size of Binder's runtime-only environment
 bench: $(STAMP) vendor browser-deps
 	$(BIN)/python benchmarks/run.py
 
