@@ -23,6 +23,11 @@ _build/.code-stamp: $(CODE)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
+# Sphinx rewrites only the pages whose sources changed: when the build extensions change, every page.
+_build/.ext-stamp: $(wildcard book/_ext/*.py)
+	rm -rf _build/.doctrees
+	@mkdir -p _build && touch $@
+
 ## vendor: the site's own copies of its JavaScript (MathJax's components, plotly.js) and axe-core
 ## for the tests, pinned, from npm (tools/vendor.py)
 vendor: $(STAMP) browser-deps
@@ -33,7 +38,7 @@ browser-deps:
 	@bash tools/browser-deps.sh
 
 ## book: execute every chapter and build the HTML site into _build/html (strict: any warning fails)
-book: $(STAMP) _build/.code-stamp vendor
+book: $(STAMP) _build/.code-stamp _build/.ext-stamp vendor
 	$(JB) build . --warningiserror --nitpick --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
 
