@@ -100,7 +100,10 @@ PAGE_TEXT_JS = """() => {
   copy.querySelectorAll('pre, code, script, style, mjx-container, .math').forEach(e => e.remove());
   const unknown = [...article.querySelectorAll('*')].filter(e => e instanceof HTMLUnknownElement
       && !e.tagName.includes('-')).map(e => '<' + e.tagName.toLowerCase() + '>');
-  return {text: article.innerText.replace(/\\s+/g, ' '), prose: copy.textContent, unknown,
+  const unused = [['MathJax', 'script[src*="mathjax"]', 'mjx-container'],
+                  ['plotly.js', 'script[src*="plotly"]', 'figure.tinyseek-plot .main-svg']]
+    .filter(([, script, use]) => document.querySelector(script) && !document.querySelector(use)).map(([n]) => n);
+  return {text: article.innerText.replace(/\\s+/g, ' '), prose: copy.textContent, unknown, unused,
           mathErrors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length};
 }"""
 RAW_TEX = re.compile(r"\\(?:frac|sum|mathrm|text|begin|end|left|right|cdot|times|alpha|beta|theta|pi)\b|\\[\(\[]|\$\$")
@@ -171,6 +174,7 @@ def test_page_loads_offline_clean_accessible_and_within_budget(chromium, base, s
                      for t in sorted(set(shown["unknown"]))]
         problems += [f"raw TeX in the text: ...{shown['prose'][max(0, m.start() - 30):m.end() + 30]!r}..."
                      for m in RAW_TEX.finditer(shown["prose"])][:5]
+        problems += [f"{name} loaded on a page that does not use it" for name in shown["unused"]]
         if shown["mathErrors"]:
             problems.append(f"{shown['mathErrors']} MathJax errors")
         if problems:

@@ -26,7 +26,8 @@
         update["sliders[" + k + "].active"] = i;
         show(i);
         // the step's own command (restyle, relayout, update or animate), then the slider's position
-        Promise.resolve(Plotly[step.method].apply(null, [graph].concat(step.args))).then(function () {
+        var run = typeof Plotly[step.method] === "function" ? Plotly[step.method] : function () {};
+        Promise.resolve(run.apply(null, [graph].concat(step.args))).then(function () {
           return Plotly.relayout(graph, update);
         });
       });
