@@ -4,13 +4,13 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-runtime.txt pyproject.toml | cksum | cut -d' ' -f1)
 JB     := $(BIN)/jupyter-book
 export PYTHONHASHSEED := 0
 
 .PHONY: book serve test lint exercises bench clean student autograder pdf pdf-deps vendor browser-deps
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-runtime.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
@@ -23,8 +23,13 @@ _build/.code-stamp: $(CODE)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
-## vendor: the site's own copies of its JavaScript (MathJax, require.js, the widgets' HTML manager,
-## plotly.js) and axe-core for the tests, pinned, from npm and the plotly wheel (tools/vendor.py)
+# Sphinx rewrites only the pages whose sources changed: when the build extensions change, every page.
+_build/.ext-stamp: $(wildcard book/_ext/*.py)
+	rm -rf _build/.doctrees
+	@mkdir -p _build && touch $@
+
+## vendor: the site's own copies of its JavaScript (MathJax's components, plotly.js) and axe-core
+## for the tests, pinned, from npm (tools/vendor.py)
 vendor: $(STAMP) browser-deps
 	$(BIN)/python tools/vendor.py
 
@@ -34,7 +39,7 @@ browser-deps:
 
 ## book: execute every chapter and build the HTML site into _build/html (strict: any warning fails);
 ## the build itself writes the exercise pages book/exercises/NN-slug.md from the masters first
-book: $(STAMP) _build/.code-stamp vendor
+book: $(STAMP) _build/.code-stamp _build/.ext-stamp vendor
 	$(JB) build . --warningiserror --nitpick --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
 
@@ -76,7 +81,8 @@ pdf-deps:
 	@bash tools/pdf-deps.sh
 
 ## bench: time the clean build, the cached rebuild, each notebook, every benchmarks/bench_*.py,
-## then every page of the site in the browser (bytes and load time, largest first)
+## then every page of the site in the browser (gzip bytes, first visit and second chapter, largest
+## first) and the installed size of Binder's runtime-only environment
 bench: $(STAMP) vendor browser-deps
 	$(BIN)/python benchmarks/run.py
 

@@ -1,39 +1,66 @@
-"""Every page of the built site in chromium, cold (empty cache), served on localhost: bytes
-transferred, requests and time to the load event, largest first, beside the budget that
-tests/test_browser.py checks (tools/browser.py). Run by `make bench` after the build, or alone:
+"""The reader's costs. Every page of the built site in chromium, served on localhost as a compressing host serves it:
+gzip bytes of a first visit (empty cache) and of a second chapter (coming from the chapter before),
+requests and load time, largest first, beside the budgets tests/test_browser.py checks
+(tools/browser.py). Run by `make bench` after the build, or alone (optionally on another build):
 
-    .venv/bin/python benchmarks/bench_site.py
+    .venv/bin/python benchmarks/bench_site.py [_build/html]
+
+Then what Binder installs: a fresh virtual environment with only requirements-runtime.txt, its
+size on disk against the budget (1.2 GB), and any build or test tool that crept into it.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "tests")]
 
 import browser  # noqa: E402  (tools/browser.py)
 
-SITE = ROOT / "_build" / "html"
+RUNTIME_BUDGET = 1.2e9
+CPU_TORCH = "https://download.pytorch.org/whl/cpu"
 
 
-def main() -> int:
-    if not (SITE / "index.html").exists():
+def runtime_size() -> int:
+    """Bytes on disk of a fresh venv with only the runtime pins (what binder/requirements.txt installs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        venv = Path(tmp) / "runtime"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # PyTorch's CPU index, as binder/requirements.txt; unless pip is set up with a local CPU wheel
+        local = any(Path(d).glob("torch-*+cpu-*.whl") for d in os.environ.get("PIP_FIND_LINKS", "").split())
+        index = [] if local else ["--extra-index-url", CPU_TORCH]
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *index, "-r",
+                        str(ROOT / "requirements-runtime.txt")], check=True, cwd=ROOT)
+        tools = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=freeze"], capture_output=True,
+                               text=True, check=True).stdout
+        from test_setup import BUILD_TOOLS, GRADER_NEEDS  # tests/test_setup.py: the one list of them
+
+        names = {line.split("==")[0].lower() for line in tools.splitlines()}
+        crept = sorted(names & (BUILD_TOOLS - GRADER_NEEDS))
+        if crept:
+            print(f"build or test tools in the runtime environment: {', '.join(crept)}")
+        return sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def main(site: Path = ROOT / "_build" / "html") -> int:
+    if not (site / "index.html").exists():
         print("no built site: run `make book` first", file=sys.stderr)
         return 1
-    loads = []
-    with browser.serve(SITE) as base, browser.chromium() as chromium:
-        for path in browser.pages(SITE):
-            context, _, load = browser.open_page(chromium, base, path)
-            context.close()
-            loads.append(load)
+    with browser.serve(site) as base, browser.chromium() as chromium:
+        loads = [browser.weigh(chromium, base, site, path) for path in browser.pages(site)]
     print(browser.table(loads))
-    total = sum(l.bytes for l in loads)
-    print(f"{len(loads)} pages, {total:,} bytes cold in all; slowest load "
-          f"{max(l.load_s for l in loads):.2f} s")
+    print(f"{len(loads)} pages; heaviest first visit {max(x.bytes for x in loads):,} bytes, heaviest second "
+          f"chapter {max(x.second for x in loads):,} bytes (gzip); slowest load {max(x.load_s for x in loads):.2f} s")
+    size = runtime_size()
+    print(f"Binder (requirements-runtime.txt, fresh venv): {size / 1e9:.2f} GB installed, budget "
+          f"{RUNTIME_BUDGET / 1e9:.1f} GB" + ("  OVER" if size > RUNTIME_BUDGET else ""))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(*(Path(a) for a in sys.argv[1:])))

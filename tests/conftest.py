@@ -42,11 +42,11 @@ def site() -> Path:
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The browser test's table: bytes and load time of every page (tests/test_browser.py)."""
+    """The browser test's table: gzip bytes (first visit, second chapter) and load time of every page."""
     module = sys.modules.get("test_browser")
     if module is not None and module.LOADS:
         import browser  # tools/browser.py
 
-        terminalreporter.write_sep("=", "every page of the site, cold, on localhost (largest first)")
+        terminalreporter.write_sep("=", "every page of the site as a browser receives it (gzip; largest first)")
         for line in browser.table(module.LOADS).splitlines():
             terminalreporter.write_line(line)

@@ -1,44 +1,48 @@
 """The built site in a real browser (Playwright driving Debian's chromium, headless, on localhost).
 
 Pages are discovered from ``_build/html``, so a new chapter is covered without editing this file.
-Every page: no console error, no failed request, no request off localhost, within the budget of
-bytes and load time (table printed at the end), no serious or critical axe-core violation in light
-and dark mode, meaningful alt text, no sideways scrolling at a phone's width. Every kernel-free
-figure answers its sliders; every ipywidget shows its saved state with a note and a launch link;
-search finds every chapter by a word from its body. Screenshots of failures go to
-``_build/browser-artifacts/``.
+Each check looks for a kind of defect on every page: what the browser receives (gzip, first visit
+and second chapter) within budget; no console error, failed request or request off localhost;
+axe-core in light and dark mode; every text output shows all its lines; no raw TeX, no MathJax
+error; no sideways scrolling at a phone's width; every plotly figure's titles, legend and
+annotations inside the figure and apart, at 390 and 1280 px; every figure slider answers the mouse
+and the keyboard; every SVG diagram has alt text and unclipped text; every live panel shows its
+saved output and where it runs live. Each waits for the condition it needs (tools/browser.py
+READY_JS); screenshots of failures go to ``_build/browser-artifacts/``.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import Counter
-from html.parser import HTMLParser
 from pathlib import Path
 
 import browser  # tools/browser.py
 import pytest
+from bs4 import BeautifulSoup
 from conftest import SITE
 
 ARTIFACTS = SITE.parent / "browser-artifacts"
+EXECUTED = SITE.parent / "jupyter_execute"
 AXE = SITE.parent / "npm" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 PAGES = browser.pages(SITE) if (SITE / "index.html").exists() else ["index.html"]
 CHAPTERS = [p for p in PAGES if re.match(r"book/\d\d-", p)]
 LOADS: list[browser.Load] = []   # printed at the end of the run (conftest.py)
 GENERIC_ALT = {"image", "img", "figure", "fig", "plot", "chart", "graph", "picture", "photo", "png",
                "svg", "output", "untitled"}
+# Figures whose layout the chapters' authors are fixing now (their tasks list them): a layout
+# failure only of these is an expected failure, any other figure's fails the test.
+FIGURES_BEING_FIXED = {"Figure 2.1", "Figure 3.1", "Figure 4.4", "Figure 4.6", "Figure 7.2"}
 
 
-def _html(path: str) -> str:
-    return (SITE / path).read_text(encoding="utf-8")
+def _soup(path: str) -> BeautifulSoup:
+    return BeautifulSoup((SITE / path).read_text(encoding="utf-8"), "html.parser")
 
 
-FIGURE_PAGES = [p for p in PAGES if 'class="tinyseek-plot"' in _html(p)] if SITE.exists() else []
-WIDGET_PAGES = [p for p in PAGES if "application/vnd.jupyter.widget-view+json" in _html(p)] \
-    if SITE.exists() else []
+FIGURE_PAGES = [p for p in PAGES if _soup(p).select_one("figure.tinyseek-plot")] if SITE.exists() else []
 
 
 @pytest.fixture(scope="module")
@@ -70,32 +74,120 @@ def _axe(page, only: list[str] | None = None) -> list[str]:
             for v in violations if v["impact"] in ("serious", "critical")]
 
 
+def _text_outputs(path: str) -> list[str]:
+    """Lines of every plain-text output of the executed notebook behind ``path`` that the page shows."""
+    nb = EXECUTED / Path(path).with_suffix(".ipynb")
+    if not nb.exists():
+        return []
+    lines = []
+    for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] != "code" or tags & {"remove-cell", "remove-output", "hide-output"}:
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            text = out.get("text") if out.get("output_type") == "stream" and out.get("name") == "stdout" else \
+                (data.get("text/plain") if set(data) <= {"text/plain"} else None)
+            lines += [" ".join(line.split()) for line in "".join(text or []).splitlines() if line.strip()]
+    return lines
+
+
+# Rendered-text defects: raw TeX a reader would see, tags the browser did not know (an unescaped '<'
+# in an output swallows what follows it), MathJax's own error marks.
+PAGE_TEXT_JS = """() => {
+  const article = document.querySelector('article') || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, script, style, mjx-container, .math').forEach(e => e.remove());
+  const unknown = [...article.querySelectorAll('*')].filter(e => e instanceof HTMLUnknownElement
+      && !e.tagName.includes('-')).map(e => '<' + e.tagName.toLowerCase() + '>');
+  const unused = [['MathJax', 'script[src*="mathjax"]', 'mjx-container'],
+                  ['plotly.js', 'script[src*="plotly"]', 'figure.tinyseek-plot .main-svg']]
+    .filter(([, script, use]) => document.querySelector(script) && !document.querySelector(use)).map(([n]) => n);
+  return {text: article.innerText.replace(/\\s+/g, ' '), prose: copy.textContent, unknown, unused,
+          mathErrors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length};
+}"""
+RAW_TEX = re.compile(r"\\(?:frac|sum|mathrm|text|begin|end|left|right|cdot|times|alpha|beta|theta|pi)\b|\\[\(\[]|\$\$")
+
+# Every SVG diagram, an <img> or drawn into an output by a hidden cell (not plotly's, not icons): a
+# text alternative, and every text inside its viewBox at the width it is shown.
+SVG_CLIPPED_JS = """async () => {
+  const bad = [], check = (svg, name) => {
+    const view = svg.viewBox.baseVal;
+    if (!view || !view.width) return bad.push(name + ': no viewBox');
+    for (const t of svg.querySelectorAll('text')) {
+      const b = t.getBBox();
+      if (b.x < view.x - 0.5 || b.y < view.y - 0.5 || b.x + b.width > view.x + view.width + 0.5
+          || b.y + b.height > view.y + view.height + 0.5)
+        bad.push(name + ': text clipped: ' + JSON.stringify(t.textContent.trim().slice(0, 40)));
+    }
+  };
+  for (const img of document.querySelectorAll('img[src$=".svg"]')) {
+    const text = await (await fetch(img.src)).text();
+    const box = document.createElement('div');
+    box.style.cssText = 'position:absolute;visibility:hidden;left:0;top:0;width:' + (img.clientWidth || 720) + 'px';
+    box.innerHTML = text.replace(/^[\\s\\S]*?(<svg)/, '$1');
+    document.body.appendChild(box);
+    check(box.querySelector('svg'), img.src.split('/').pop());
+    box.remove();
+  }
+  for (const svg of document.querySelectorAll('article svg:not(.main-svg):not(.svg-inline--fa)')) {
+    if (svg.closest('.js-plotly-plot, button, a') || svg.getBoundingClientRect().width < 48) continue;
+    const name = 'inline SVG ' + JSON.stringify((svg.querySelector('title')?.textContent || '').slice(0, 40));
+    if (!svg.getAttribute('aria-label') && !svg.querySelector('title')) bad.push(name + ': no text alternative');
+    check(svg, name);
+  }
+  return bad;
+}"""
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_page_loads_offline_clean_accessible_and_within_budget(chromium, base, path):
-    context, page, load = browser.open_page(chromium, base, path)
+def test_page_loads_offline_clean_accessible_and_within_budget(chromium, base, site, path):
+    context, page, load = browser.open_page(chromium, base, path, viewport=DESKTOP)
     try:
+        second = browser.open_page(chromium, base, path, before=browser.came_from(site, path))
+        second[0].close()
+        load.second = second[2].bytes
         LOADS.append(load)
         problems = [f"console error: {e}" for e in load.console_errors]
         problems += [f"failed request: {f}" for f in load.failed]
         problems += [f"request off localhost: {u}" for u in load.offsite]
-        if load.bytes > browser.BUDGET_BYTES:
-            problems.append(f"{load.bytes:,} bytes transferred, budget {browser.BUDGET_BYTES:,}")
+        if load.bytes > browser.BUDGET_FIRST:
+            problems.append(f"first visit {load.bytes:,} bytes (gzip), budget {browser.BUDGET_FIRST:,}")
+        if load.second > browser.BUDGET_SECOND:
+            problems.append(f"after {browser.came_from(site, path)}: {load.second:,} bytes (gzip), "
+                            f"budget {browser.BUDGET_SECOND:,}")
         if load.load_s > browser.BUDGET_LOAD_S:
             problems.append(f"loaded in {load.load_s:.1f} s, budget {browser.BUDGET_LOAD_S} s")
         problems += _axe(page)
-        for img in page.eval_on_selector_all("img", "els => els.map(e => [e.src, e.alt])"):
-            src, alt = img
+        for src, alt in page.eval_on_selector_all("img", "els => els.map(e => [e.src, e.alt])"):
             words = re.findall(r"[A-Za-z]{2,}", alt or "")
             if len(words) < 2 or alt.strip().lower() in GENERIC_ALT or re.search(r"\.(png|jpe?g|svg|gif)\b", alt):
                 problems.append(f"image without meaningful alt text: {src} alt={alt!r}")
-        for label in page.eval_on_selector_all("figure.tinyseek-plot", "els => els.map(e => e.getAttribute('aria-label'))"):
+        problems += page.evaluate(SVG_CLIPPED_JS)
+        for label in page.eval_on_selector_all("figure.tinyseek-plot", "els => els.map(e => e.ariaLabel)"):
             if len(re.findall(r"[A-Za-z]{2,}", label or "")) < 3:
                 problems.append(f"interactive figure without a description: aria-label={label!r}")
+        shown = page.evaluate(PAGE_TEXT_JS)
+        problems += [f"an output line is not shown (an unescaped '<'?): {line!r}"
+                     for line in _text_outputs(path) if line not in shown["text"]][:5]
+        problems += [f"the browser did not know the tag {t}: an unescaped '<' in an output?"
+                     for t in sorted(set(shown["unknown"]))]
+        problems += [f"raw TeX in the text: ...{shown['prose'][max(0, m.start() - 30):m.end() + 30]!r}..."
+                     for m in RAW_TEX.finditer(shown["prose"])][:5]
+        problems += [f"{name} loaded on a page that does not use it" for name in shown["unused"]]
+        if shown["mathErrors"]:
+            problems.append(f"{shown['mathErrors']} MathJax errors")
         if problems:
             problems.append(_shot(page, f"light-{path}"))
         assert not problems, f"{path}:\n" + "\n".join(problems)
     finally:
         context.close()
+
+
+# Elements wider than the phone, and wide equations or tables the page (not their own box) scrolls.
+WIDE_JS = """() => [document.documentElement.scrollWidth, innerWidth,
+  [...document.querySelectorAll('figure.tinyseek-plot, img, mjx-container, table, pre, .tinyseek-live-panel')]
+    .filter(e => e.getBoundingClientRect().right > innerWidth + 1).map(e => e.outerHTML.slice(0, 80))]"""
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -109,20 +201,59 @@ def test_page_in_dark_mode_at_phone_width(chromium, base, path):
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         if sum(map(int, re.findall(r"\d+", background)[:3])) > 3 * 100:
             problems.append(f"dark mode but a light page background: {background}")
-        wide = page.evaluate("""() => [document.documentElement.scrollWidth, innerWidth,
-            [...document.querySelectorAll('figure.tinyseek-plot, .jupyter-widgets, img')]
-              .filter(e => e.getBoundingClientRect().right > innerWidth + 1).map(e => e.outerHTML.slice(0, 80))
-              .concat([...document.querySelectorAll('figure.tinyseek-plot')]
-                .filter(f => f.querySelector('.main-svg')?.getBoundingClientRect().width > f.clientWidth + 1)
-                .map(f => 'a figure drawn wider than its column: ' + f.getAttribute('aria-label')))]""")
-        if wide[0] > wide[1] + 1:
-            problems.append(f"the page scrolls sideways at {wide[1]} px: {wide[0]} px wide")
-        problems += [f"wider than the phone: {e}" for e in wide[2]]
+        width, inner, wide = page.evaluate(WIDE_JS)
+        if width > inner + 1:
+            problems.append(f"the page scrolls sideways at {inner} px: {width} px wide")
+        problems += [f"wider than the phone (should scroll in its own box): {e}" for e in wide]
         problems += [f"dark mode: {v}" for v in _axe(page, ["color-contrast", "link-in-text-block"])]
         problems += [f"console error: {e}" for e in load.console_errors]
         if problems:
             problems.append(_shot(page, f"dark-phone-{path}"))
         assert not problems, f"{path}:\n" + "\n".join(problems)
+    finally:
+        context.close()
+
+
+# Title, axis titles, legend and annotations of each drawn figure: outside the figure, or overlapping.
+LAYOUT_JS = """(fig) => {
+  const svg = fig.querySelector('svg.main-svg'), r = svg.getBoundingClientRect(), bad = [];
+  const kinds = [['title', '.gtitle'], ['x title', '[class^="g-x"][class$="title"] text'],
+                 ['y title', '[class^="g-y"][class$="title"] text'], ['legend', '.legend .bg'],
+                 ['annotation', '.annotation']];
+  const parts = kinds.flatMap(([kind, sel]) => [...fig.querySelectorAll(sel)].map(e =>
+      [kind + ' ' + JSON.stringify((e.textContent || '').trim().slice(0, 30)), e.getBoundingClientRect()]))
+      .filter(([, b]) => b.width > 0 && b.height > 0);
+  for (const [name, b] of parts)
+    if (b.left < r.left - 1 || b.top < r.top - 1 || b.right > r.right + 1 || b.bottom > r.bottom + 1)
+      bad.push(name + ' lies outside the figure');
+  for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) {
+    const [a, p] = parts[i], [c, q] = parts[j];
+    const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (w > 2 && h > 2) bad.push(a + ' overlaps ' + c);
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("path", FIGURE_PAGES)
+def test_figure_titles_legends_and_annotations_fit_and_do_not_overlap(chromium, base, path, width):
+    context, page, load = browser.open_page(chromium, base, path, viewport={"width": width, "height": 900})
+    try:
+        captions = [(f.find_next(string=re.compile(r"Figure \d+\.\d+")) or "") for f in
+                    _soup(path).select("figure.tinyseek-plot")]
+        found: dict[str, list[str]] = {}
+        for n, fig in enumerate(page.query_selector_all("figure.tinyseek-plot")):
+            name = re.search(r"Figure \d+\.\d+", captions[n]) if n < len(captions) else None
+            name = name.group(0) if name else f"figure {n + 1} (no 'Figure N.M' caption after it)"
+            found.setdefault(name, []).extend(fig.evaluate(LAYOUT_JS))
+        problems = [f"{name}: {p}" for name, ps in found.items() for p in ps]
+        if problems:
+            problems.append(_shot(page, f"layout-{width}-{path}"))
+            if {name for name, ps in found.items() if ps} <= FIGURES_BEING_FIXED:
+                pytest.xfail("being fixed by the chapter's author: " + "; ".join(problems))
+        assert not problems, f"{path} at {width} px:\n" + "\n".join(problems)
     finally:
         context.close()
 
@@ -135,125 +266,90 @@ RENDERED_JS = """(fig) => [...fig.querySelectorAll('svg.main-svg')].map(svg => {
 
 
 @pytest.mark.parametrize("path", FIGURE_PAGES)
-def test_every_kernel_free_figure_answers_its_sliders(chromium, base, path):
+def test_every_kernel_free_figure_answers_its_sliders_by_mouse_and_keyboard(chromium, base, path):
     context, page, load = browser.open_page(chromium, base, path)
     try:
         figures = page.query_selector_all("figure.tinyseek-plot")
-        assert figures, "the page has a figure in its HTML but none was drawn"
         moved = 0
         for n, fig in enumerate(figures):
             graph = fig.query_selector(".js-plotly-plot")
-            assert graph is not None, f"figure {n + 1} was not drawn by plotly.js"
             missing = graph.evaluate("g => g.data.map(t => t.type || 'scatter')"
                                      ".filter(t => !(t in Plotly.PlotSchema.get().traces))")
             assert not missing, (f"figure {n + 1}: the site's plotly.js bundle has no {missing} "
                                  "traces (tools/vendor.py pins the cartesian bundle)")
-            sliders = graph.query_selector_all(".slider-container")
-            for k, slider in enumerate(sliders):
+            for k, slider in enumerate(graph.query_selector_all(".slider-container")):
                 moved += 1
-                before_active = graph.evaluate(f"g => g._fullLayout.sliders[{k}].active")
-                steps = graph.evaluate(f"g => g._fullLayout.sliders[{k}].steps.length")
-                before = fig.evaluate(RENDERED_JS)
-                frac = 0.9 if before_active < steps / 2 else 0.1      # well away from where it is
-                slider.query_selector(".slider-rail-touch-rect").scroll_into_view_if_needed()
-                rail = slider.query_selector(".slider-rail-touch-rect").bounding_box()
-                page.mouse.click(rail["x"] + frac * rail["width"], rail["y"] + rail["height"] / 2)
                 where = f"{path}, figure {n + 1}, slider {k + 1}"
-                try:
-                    page.wait_for_function("([g, k, a]) => g._fullLayout.sliders[k].active !== a",
-                                           arg=[graph, k, before_active], timeout=5000)
-                except Exception:
-                    pytest.fail(f"{where}: clicking the slider's rail did not move it "
-                                + _shot(page, f"figure-{path}-{n}-{k}"))
-                page.wait_for_timeout(300)                            # let the redraw finish
-                after = fig.evaluate(RENDERED_JS)
-                if after == before:
-                    pytest.fail(f"{where}: the slider moved but the figure drew the same "
-                                + _shot(page, f"figure-{path}-{n}-{k}"))
+                before, active = fig.evaluate(RENDERED_JS), graph.evaluate(f"g => g._fullLayout.sliders[{k}].active")
+                steps = graph.evaluate(f"g => g._fullLayout.sliders[{k}].steps.length")
+                rail = slider.query_selector(".slider-rail-touch-rect")
+                rail.scroll_into_view_if_needed()
+                box = rail.bounding_box()
+                frac = 0.9 if active < steps / 2 else 0.1      # well away from where it is
+                page.mouse.click(box["x"] + frac * box["width"], box["y"] + box["height"] / 2)
+                _wait_redrawn(page, fig, before, f"{where}: clicking the slider's rail")
+                # the keyboard: Tab from the figure reaches its range input; an arrow key redraws
+                fig.evaluate("f => { f.tabIndex = -1; f.focus(); }")
+                for _ in range(k + 1):
+                    page.keyboard.press("Tab")
+                focused = page.evaluate("[document.activeElement.type, document.activeElement.ariaValueText,"
+                                        " document.activeElement.closest('figure') === null]")
+                assert focused[0] == "range" and not focused[2], f"{where}: Tab does not reach a slider control"
+                assert focused[1], f"{where}: the slider control announces no value (aria-valuetext)"
+                before, said = fig.evaluate(RENDERED_JS), focused[1]
+                at_end = page.evaluate("document.activeElement.value == document.activeElement.max")
+                page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+                _wait_redrawn(page, fig, before, f"{where}: an arrow key on the slider control")
+                assert page.evaluate("document.activeElement.ariaValueText") != said, f"{where}: value not announced"
         assert moved, "no figure on this page has a slider: a kernel-free figure should have one"
         assert not load.console_errors, load.console_errors
     finally:
         context.close()
 
 
-class _WidgetState(HTMLParser):
-    """The saved widget models of a page (the JSON myst-nb embeds)."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.models, self._in = {}, False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self._in = tag == "script" and dict(attrs).get("type") == "application/vnd.jupyter.widget-state+json"
-
-    def handle_data(self, data):
-        if self._in:
-            self.models.update(json.loads(data)["state"])
-            self._in = False
+def _wait_redrawn(page, fig, before: str, what: str) -> None:
+    try:
+        page.wait_for_function(f"([f, b]) => ({RENDERED_JS})(f) !== b", arg=[fig, before], timeout=5000)
+    except Exception:
+        pytest.fail(f"{what} did not change the drawn figure within 5 s " + _shot(page, re.sub(r"\W", "-", what)))
 
 
-def _text(markup: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+LIVE_PAGES = [p for p in PAGES if _soup(p).select_one(".tinyseek-live-panel")] if SITE.exists() else []
 
 
-@pytest.mark.parametrize("path", WIDGET_PAGES)
-def test_widgets_show_their_saved_state_with_a_launch_note(chromium, base, path):
-    models = _WidgetState(_html(path)).models
-    results = [_text(m["state"]["value"]) for m in models.values()
-               if m["model_name"] == "HTMLModel" and _text(m["state"].get("value", ""))]
-    values = [m["state"]["value"] for m in models.values()
-              if m["model_name"] in ("FloatSliderModel", "IntSliderModel")]
-    assert results, "every widget of the book has a result line; none was saved"
+@pytest.mark.parametrize("path", LIVE_PAGES)
+def test_live_panels_show_their_saved_output_and_where_they_run(chromium, base, path):
     context, page, load = browser.open_page(chromium, base, path)
     try:
-        views = page.query_selector_all('script[type="application/vnd.jupyter.widget-view+json"]')
-        rendered = page.query_selector_all(".jupyter-widgets.widget-vbox, .jupyter-widgets.widget-box")
-        assert len(rendered) >= len(views), f"{len(views)} widgets saved, {len(rendered)} drawn"
-        shown = " ".join(page.eval_on_selector_all(".jupyter-widgets", "els => els.map(e => e.innerText)").__iter__())
-        shown = " ".join(shown.split())
-        missing = [r for r in results if r not in shown]
-        assert not missing, f"saved results not shown: {missing} " + _shot(page, f"widgets-{path}")
-        readouts = page.eval_on_selector_all(".widget-readout", "els => els.map(e => e.innerText)")
-        assert len(readouts) >= len(values), "a saved slider was not drawn with its value"
-        notes = page.query_selector_all(".tinyseek-widget-note")
-        assert len(notes) == len(views), f"{len(views)} widgets, {len(notes)} notes about the kernel"
-        for note in notes:
-            text = note.inner_text()
-            assert "kernel" in text and "saved" in text.lower(), text
-            hrefs = note.eval_on_selector_all("a", "els => els.map(a => a.getAttribute('href'))")
-            assert any("colab" in h or "binder" in h or "where-to-run" in h for h in hrefs), hrefs
-        assert not load.console_errors and not load.failed and not load.offsite
+        problems = [f"a widget manager or widget state on the static page: {s}" for s in
+                    page.eval_on_selector_all('script[type*="jupyter.widget"], script[src*="embed-amd"]',
+                                              "els => els.map(e => e.outerHTML.slice(0, 80))")]
+        for n, panel in enumerate(page.query_selector_all(".tinyseek-live-panel"), 1):
+            head = panel.query_selector(".tinyseek-live-head")
+            hrefs = head.eval_on_selector_all("a", "els => els.map(a => a.href)") if head else []
+            if not (any("mybinder" in h for h in hrefs) and any("colab" in h for h in hrefs)):
+                problems.append(f"panel {n}: no Binder and Colab links at its top: {hrefs}")
+            controls = panel.eval_on_selector_all("input, select, button, textarea, [role=slider]",
+                                                  "els => els.map(e => e.outerHTML.slice(0, 60))")
+            problems += [f"panel {n}: a control that cannot respond here: {c}" for c in controls]
+            if len(panel.inner_text()) <= len(head.inner_text() if head else "") + 10:
+                problems.append(f"panel {n}: no saved output under its heading")
+        problems += [f"console error: {e}" for e in load.console_errors]
+        assert not problems, f"{path}:\n" + "\n".join(problems) + " " + _shot(page, f"live-{path}")
     finally:
         context.close()
 
 
-class _Words(HTMLParser):
-    """Words of the paragraphs in a page's article."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.words, self._article, self._p = [], 0, 0
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self._article += tag == "article"
-        self._p += tag == "p" and self._article > 0
-
-    def handle_endtag(self, tag):
-        self._article -= tag == "article" and self._article > 0
-        self._p -= tag == "p" and self._p > 0
-
-    def handle_data(self, data):
-        if self._p:
-            self.words += re.findall(r"\b[a-z]{9,}\b", data.lower())
+def _words(path: str) -> set[str]:
+    article = _soup(path).find("article")
+    paragraphs = article.find_all("p") if article else []
+    return {w for p in paragraphs for w in re.findall(r"\b[a-z]{9,}\b", p.get_text().lower())}
 
 
 def search_term(path: str) -> str:
     """A long word from the chapter's body that the fewest other pages use (ties: alphabetical)."""
-    mine = set(_Words(_html(path)).words)
-    others = Counter(w for p in PAGES if p != path for w in set(_Words(_html(p)).words))
-    return min(sorted(mine), key=lambda w: others[w])
+    others = Counter(w for p in PAGES if p != path for w in _words(p))
+    return min(sorted(_words(path)), key=lambda w: others[w])
 
 
 @pytest.mark.parametrize("path", CHAPTERS)
@@ -261,11 +357,27 @@ def test_search_finds_the_chapter_by_a_word_from_its_body(chromium, base, path):
     term = search_term(path)
     context, page, load = browser.open_page(chromium, base, f"search.html?q={term}")
     try:
-        page.wait_for_selector("#search-results .search-summary, #search-results p", timeout=15000)
-        page.wait_for_function("!document.querySelector('#search-results h2')?.textContent.includes('Searching')"
-                               " && document.querySelectorAll('#search-results li').length > 0", timeout=15000)
+        try:
+            page.wait_for_function("document.querySelectorAll('#search-results li a').length > 0 && !document"
+                                   ".querySelector('#search-results h2')?.textContent.includes('Searching')",
+                                   timeout=15000)
+        except Exception:
+            pytest.fail(f"searching {term!r} listed no result within 15 s " + _shot(page, f"search-{path}"))
         hrefs = page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.href)")
         assert any(Path(path).stem in h for h in hrefs), f"searching {term!r} did not find {path}: {hrefs}"
+        boxes = page.eval_on_selector_all("input[type=search]:not([hidden]), form[role=search] input",
+                                          "els => els.filter(e => e.offsetParent !== null).length")
+        assert boxes <= 1, f"{boxes} search boxes visible on the search page"
+    finally:
+        context.close()
+
+
+def test_the_front_door_has_one_search_box(chromium, base):
+    context, page, load = browser.open_page(chromium, base, "book/intro.html", viewport=DESKTOP)
+    try:
+        boxes = page.eval_on_selector_all("input[type=search], button.search-button, .search-button-field", "els => "
+                                          "els.filter(e => e.offsetParent !== null).map(e => e.outerHTML.slice(0, 60))")
+        assert len(boxes) == 1, f"{len(boxes)} search boxes or buttons on the front page: {boxes}"
     finally:
         context.close()
 
@@ -288,9 +400,9 @@ def test_student_site_loads_offline_and_clean(chromium):
             context, page, load = browser.open_page(chromium, base, path)
             problems += [f"{path}: {p}" for p in load.console_errors + load.failed]
             problems += [f"{path}: request off localhost: {u}" for u in load.offsite]
-            if "application/vnd.jupyter.widget-view+json" in (student / path).read_text(encoding="utf-8"):
-                notes = page.eval_on_selector_all(".tinyseek-widget-note a", "els => els.map(a => a.href)")
-                if not any("where-to-run" in h for h in notes):
-                    problems.append(f"{path}: a widget note without a link to where it runs live")
+            for hrefs in page.eval_on_selector_all(".tinyseek-live-head", "els => els.map(e => "
+                                                   "[...e.querySelectorAll('a')].map(a => a.href).join(' '))"):
+                if "where-to-run" not in hrefs:
+                    problems.append(f"{path}: a live panel without a link to where it runs live")
             context.close()
     assert not problems, "\n".join(problems)

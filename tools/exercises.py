@@ -259,7 +259,7 @@ def write_pages(solutions: bool = True, root: Path = ROOT) -> list[Path]:
 
 def setup_source(notebook: str) -> str:
     repo, branch = chapters.repository(ROOT)
-    pins = re.findall(r"^otter-grader==\S+", (ROOT / "requirements.txt").read_text(), re.M)
+    pins = re.findall(r"^otter-grader==\S+", (ROOT / "requirements-runtime.txt").read_text(), re.M)
     return SETUP.format(repo=repo, branch=branch, notebook=notebook, otter=pins[0] if pins else "otter-grader")
 
 

@@ -5,11 +5,10 @@
 The built site makes no request to another host, so a copy of ``_build/html`` works offline:
 
 - from npm (``npm pack``, each tarball checked against the sha512 pinned below, as a lock file
-  would): require.js, the ipywidgets HTML manager (renders a widget's saved state without a
-  kernel), MathJax 3 (the version Sphinx 7 configures), and axe-core for the browser tests;
-  and plotly.js's "cartesian" bundle (2-D traces: scatter, bar, heatmap, histogram, box, contour,
-  ...; 1.5 MB where the full bundle in the plotly wheel is 4.6 MB), of the same version as the
-  pinned ``plotly`` wheel (checked), which the figures were made with.
+  would): MathJax 3 (the version Sphinx 7 configures), axe-core for the browser tests, and
+  plotly.js's "cartesian" bundle, of the same version as the pinned ``plotly`` wheel (checked).
+  It is the smallest published bundle that draws every trace the book uses (scatter, bar and
+  heatmap; "basic" has no heatmap): 1.5 MB, 0.5 MB gzip, where the full bundle is 4.6 MB.
 
 Sphinx copies ``book/_static/vendor/`` into ``_build/html/_static/vendor/``;
 ``book/_ext/offline_assets.py`` points the pages at it. Nothing is fetched when the pins match
@@ -36,21 +35,15 @@ TARBALLS = TEST_VENDOR / "tarballs"
 # A path ending in "/" copies that folder. Upgrading: change the version, run `npm view
 # NAME@VERSION dist.integrity`, paste the new integrity here.
 PINS = {
-    "requirejs@2.3.8": (
-        "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
-        SITE_VENDOR, {"require.js": "require.js"}),
-    # embed-amd.js and the Font Awesome files its CSS refers to (relative to the script)
-    "@jupyter-widgets/html-manager@1.0.15": (
-        "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
-        SITE_VENDOR / "html-manager", {"dist/": ""}),
-    # the combined TeX+MathML component and what it loads on demand (fonts, TeX extensions, the
-    # accessibility menu's components and speech rules); not the other combined components
+    # MathJax's loader and only the components the book's TeX needs (base and AMS input, CommonHTML
+    # output and its fonts): 0.2 MB gzip where the combined tex-mml-chtml.js with its menu is 0.3
     "mathjax@3.2.2": (
         "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
-        SITE_VENDOR / "mathjax", {"es5/tex-mml-chtml.js": "tex-mml-chtml.js", "es5/a11y/": "a11y",
-                                  "es5/adaptors/": "adaptors", "es5/input/": "input",
-                                  "es5/output/chtml/": "output/chtml", "es5/sre/": "sre",
-                                  "es5/ui/": "ui"}),
+        SITE_VENDOR / "mathjax", {"es5/startup.js": "startup.js", "es5/core.js": "core.js",
+                                  "es5/input/tex-base.js": "input/tex-base.js",
+                                  "es5/input/tex/extensions/ams.js": "input/tex/extensions/ams.js",
+                                  "es5/input/tex/extensions/noundefined.js": "input/tex/extensions/noundefined.js",
+                                  "es5/output/chtml.js": "output/chtml.js", "es5/output/chtml/": "output/chtml"}),
     # the version must be the plotly wheel's plotly.js (main() checks): upgrade the two together
     "plotly.js-cartesian-dist-min@4.1.1": (
         "sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==",
@@ -60,7 +53,6 @@ PINS = {
         TEST_VENDOR, {"axe.min.js": "axe.min.js"}),
 }
 SKIP_SUFFIXES = (".map", ".LICENSE.txt")   # source maps and licence banners are not served
-SKIP_FILES = {"embed.js", "libembed-amd.js"}   # the html-manager's other two bundles
 
 
 def integrity(path: Path) -> str:
@@ -94,7 +86,7 @@ def extract(tarball: Path, dest: Path, paths: dict[str, str]) -> int:
             for src, dst in paths.items():
                 if src.endswith("/") and inner.startswith(src):
                     rel = inner[len(src):]
-                    if rel.endswith(SKIP_SUFFIXES) or rel in SKIP_FILES:
+                    if rel.endswith(SKIP_SUFFIXES):
                         continue
                     target = dest / dst / rel
                 elif inner == src:

@@ -1,25 +1,26 @@
-"""Serve every script the pages load from the site itself, so a copy of _build/html works offline.
+"""A light page that works offline: each page loads only what it draws, from the site itself.
 
-``make vendor`` (``tools/vendor.py``) puts pinned copies into ``book/_static/vendor/``, which
-Sphinx copies to ``_static/vendor/``. This extension points the pages at them instead of CDNs:
-
-- MathJax (Sphinx's ``mathjax_path``), on pages with mathematics;
-- require.js and the ipywidgets HTML manager (myst-nb's ``nb_ipywidgets_js``), on pages with a
-  widget's saved state;
-- plotly.js, on pages with a kernel-free figure (``tinyseek.plots.show``) only: it is among the
-  heaviest files of the site, and the browser caches it from page to page.
-
-It also adds a note under every ipywidget output: the page shows the state the widget was saved
-in when the chapter was executed; moving it needs a kernel, and the note links to one.
+- MathJax (``make vendor``) only on pages with mathematics (Sphinx's own rule), plotly.js only on
+  pages with a kernel-free figure (``tinyseek.plots.show``), with ``tinyseek-figures.js``, which
+  gives every figure slider a keyboard control;
+- a live ipywidget becomes its saved output (the figure, table or text it showed when the chapter
+  was executed, and the inputs it had) in a panel that says it runs live in Binder or Colab and
+  links there: no widget manager, no control that would not respond;
+- the opening box of a chapter (objectives, prerequisites, time) gets the launch links;
+- the theme's Font Awesome script (1.5 MB, every icon there is) goes: each ``<i class="fa-...">``
+  becomes the inline SVG of that one icon, read from the theme's own copy of the script.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from docutils import nodes
+from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
@@ -28,46 +29,47 @@ logger = logging.getLogger(__name__)
 
 VENDOR = Path(__file__).resolve().parents[1] / "_static" / "vendor"
 PLOTLY = "vendor/plotly-cartesian.min.js"
-MATHJAX = "vendor/mathjax/tex-mml-chtml.js"
-REQUIRE = "vendor/require.js"
-WIDGETS = "vendor/html-manager/embed-amd.js"
-WIDGET_HELPER = "tinyseek-widgets.js"   # book/_static: where the manager's fonts are; MathJax 3
+MATHJAX = "vendor/mathjax/startup.js"
+FIGURES_JS = "tinyseek-figures.js"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WHERE_TO_RUN = "book/where-to-run"
+CHOICE = {"DropdownModel", "SelectModel", "RadioButtonsModel", "ToggleButtonsModel", "SelectionSliderModel"}
 
 
 def _check(app):
-    missing = [p for p in (PLOTLY, MATHJAX, REQUIRE, WIDGETS) if not (VENDOR.parent / p).exists()]
+    missing = [p for p in (PLOTLY, MATHJAX) if not (VENDOR.parent / p).exists()]
     if missing and app.builder.format == "html":
         raise ExtensionError(f"missing {', '.join(missing)} in book/_static: run `make vendor`")
 
 
 def _configure(app, config):
     config.mathjax_path = MATHJAX
-    # Without data-jupyter-widgets-cdn the manager would fetch a widget library it does not
-    # bundle from jsdelivr; every widget in the book is a core widget, which it bundles.
-    config.nb_ipywidgets_js = {REQUIRE: {}, WIDGETS: {}}
+    # only what the book's TeX uses (tools/vendor.py); a command outside it shows as a MathJax error
+    config.mathjax3_config = {**(config.mathjax3_config or {}),
+                              "loader": {"load": ["input/tex-base", "[tex]/ams", "[tex]/noundefined", "output/chtml"]},
+                              "tex": {"packages": {"[+]": ["ams", "noundefined"]}}}
+    config.nb_ipywidgets_js = {}        # the static site draws no live widget (StaticWidgets)
 
 
-def _no_remote_scripts(app, pagename, templatename, context, doctree):
-    remote = [str(getattr(js, "filename", js)) for js in context.get("script_files", [])
-              if re.match(r"(https?:)?//", getattr(js, "filename", None) or "")]
-    remote += [str(getattr(css, "filename", css)) for css in context.get("css_files", [])
-               if re.match(r"(https?:)?//", getattr(css, "filename", None) or "")]
+def _page_scripts(app, pagename, templatename, context, doctree):
+    """plotly.js where a figure is, MathJax where math is (not a toctree's math); no widget state;
+    a warning for any script from another host."""
+    raws = [r.astext() for r in doctree.findall(nodes.raw)] if doctree is not None else []
+    files = context.get("script_files", [])
+    if any("tinyseek-plot" in raw for raw in raws):
+        files += [_JavaScript(f"_static/{PLOTLY}", priority=200), _JavaScript(f"_static/{FIGURES_JS}", priority=210)]
+    math = doctree is not None and any(True for _ in doctree.findall(lambda n: isinstance(n, (nodes.math,
+                                                                                          nodes.math_block))))
+    files[:] = [js for js in files if "widget-state" not in (getattr(js, "attributes", {}).get("type") or "")
+                and (math or not re.search(r"mathjax|window\.MathJax", _where(js)))]
+    remote = [f.filename for f in [*files, *context.get("css_files", [])]
+              if re.match(r"(https?:)?//", getattr(f, "filename", None) or "")]
     if remote:
-        logger.warning(f"{pagename} would load {', '.join(remote)} from another host; "
-                       "vendor it (tools/vendor.py)")
+        logger.warning(f"{pagename} would load {', '.join(remote)} from another host; vendor it")
 
 
-def _scripts_where_needed(app, pagename, templatename, context, doctree):
-    if doctree is None or app.builder.format != "html":
-        return
-    raws = [raw.astext() for raw in doctree.findall(nodes.raw)]
-    if any("tinyseek-plot" in raw for raw in raws):   # in an output, or a widget's saved output
-        # before require.js (priority 500), or plotly.js would register as an AMD module
-        app.add_js_file(PLOTLY, priority=200)
-    if any(WIDGET_MIME in raw for raw in raws):
-        app.add_js_file(WIDGET_HELPER, priority=400)       # before the manager (500)
+def _where(asset) -> str:
+    return str(getattr(asset, "filename", None) or getattr(asset, "attributes", {}).get("body") or asset)
 
 
 def launch_links(config, docname: str, suffix: str = ".ipynb") -> list[tuple[str, str]]:
@@ -89,40 +91,159 @@ def launch_links(config, docname: str, suffix: str = ".ipynb") -> list[tuple[str
     return links
 
 
-class WidgetNote(SphinxPostTransform):
-    """A note under each ipywidget output: what the reader sees, and where it runs live."""
+def _widget_state(env, docname: str) -> dict:
+    js = getattr(env, "nb_metadata", {}).get(docname, {}).get("js_files", {}).get("ipywidgets_state")
+    return json.loads(js[1]["body"])["state"] if js else {}
+
+
+def _saved_output(models: dict, model_id: str, inputs: list[str]) -> list[nodes.Node]:
+    """What the widget ``model_id`` showed, as nodes; its inputs' saved values go to ``inputs``."""
+    model = models.get(model_id)
+    if model is None:
+        return []
+    name, state = model["model_name"], model["state"]
+    if "children" in state:
+        return [n for child in state["children"] for n in _saved_output(models, child[len("IPY_MODEL_"):], inputs)]
+    if name in ("HTMLModel", "HTMLMathModel"):
+        return [nodes.raw("", state["value"], format="html")] if state.get("value") else []
+    if name == "LabelModel":
+        return [nodes.paragraph(text=state["value"])] if state.get("value") else []
+    if name == "OutputModel":
+        out = []
+        for o in state.get("outputs", []):
+            data = o.get("data", {})
+            if "text/html" in data:
+                out.append(nodes.raw("", "".join(data["text/html"]), format="html"))
+            elif "text" in o or "text/plain" in data:
+                out.append(nodes.literal_block(text="".join(o.get("text") or data["text/plain"])))
+        return out
+    if "value" in state or name in CHOICE:
+        label = state.get("description") or name.removesuffix("Model")
+        value = state["_options_labels"][state["index"]] if name in CHOICE and state.get("index") is not None \
+            else state.get("value")
+        value = f"{value:g}" if isinstance(value, float) else value
+        inputs.append(f"{re.sub(r'<[^>]+>', '', label).rstrip(': ')} = {value}")
+    return []
+
+
+class StaticWidgets(SphinxPostTransform):
+    """Each ipywidget output becomes its saved output in a panel that links to a live kernel."""
 
     default_priority = 3           # while the output is still a bundle of MIME types
     formats = ("html",)
 
     def run(self, **kwargs):
-        docname = self.env.docname
+        docname, models = self.env.docname, None
         for bundle in list(self.document.findall(nodes.container)):
-            if bundle.get("nb_element") != "mime_bundle":
+            view = [c for c in bundle.children if c.get("mime_type") == WIDGET_MIME] \
+                if bundle.get("nb_element") == "mime_bundle" else []
+            if not view:
                 continue
-            if not any(child.get("mime_type") == WIDGET_MIME for child in bundle.children):
-                continue
-            para = nodes.paragraph()
-            para += nodes.strong(text="Saved state. ")
-            para += nodes.Text("This widget shows the values it had when the chapter was "
-                               "executed; changing them needs a Python kernel. Run it live in ")
-            targets = launch_links(self.config, docname, Path(self.env.doc2path(docname)).suffix)
-            if WHERE_TO_RUN in self.env.all_docs and WHERE_TO_RUN != docname:
-                uri = self.app.builder.get_relative_uri(docname, WHERE_TO_RUN)
-                targets.append(("another place with a kernel", uri))
-            for i, (label, url) in enumerate(targets):
-                if i:
-                    para += nodes.Text(", " if i < len(targets) - 1 else " or ")
-                para += nodes.reference("", label, refuri=url, internal=not url.startswith("http"))
-            para += nodes.Text(".")
-            note = nodes.container("", para, classes=["tinyseek-widget-note"])
-            bundle.parent.insert(bundle.parent.index(bundle) + 1, note)
+            models = models if models is not None else _widget_state(self.env, docname)
+            found = re.search(r'"model_id":\s*"([^"]+)"', view[0].astext())
+            inputs: list[str] = []
+            shown = _saved_output(models, found.group(1), inputs) if found else []
+            head = nodes.paragraph(classes=["tinyseek-live-head"])
+            head += nodes.strong(text="Live panel. ")
+            head += nodes.Text("Its controls run in a Python kernel: open this chapter in ")
+            head += _links(self, docname)
+            head += nodes.Text(". Below: what it showed when the chapter was built"
+                               + (f", with {'; '.join(inputs)}." if inputs else "."))
+            body = shown or [nodes.paragraph(text="(no saved output)")]
+            bundle.replace_self(nodes.container("", head, *body, classes=["tinyseek-live-panel"]))
+
+
+def _links(transform, docname: str) -> nodes.inline:
+    """'Binder, Colab or another place with a kernel', linked."""
+    env = transform.env
+    targets = launch_links(transform.config, docname, Path(env.doc2path(docname)).suffix)
+    if WHERE_TO_RUN in env.all_docs and WHERE_TO_RUN != docname:
+        targets.append(("another place with a kernel", transform.app.builder.get_relative_uri(docname, WHERE_TO_RUN)))
+    span = nodes.inline()
+    for i, (label, url) in enumerate(targets):
+        if i:
+            span += nodes.Text(", " if i < len(targets) - 1 else " or ")
+        span += nodes.reference("", label, refuri=url, internal=not url.startswith("http"))
+    return span
+
+
+class LaunchInOpeningBox(SphinxPostTransform):
+    """The chapter's opening box (objectives, prerequisites, time) also says where it runs live."""
+
+    default_priority = 5
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        docname = self.env.docname
+        if not re.match(r"book/\d\d-", docname):
+            return
+        for box in self.document.findall(nodes.admonition):
+            if "Prerequisites" in box.astext():
+                para = nodes.paragraph(classes=["tinyseek-launch"])
+                para += nodes.strong(text="Run it live: ")
+                para += _links(self, docname)
+                para += nodes.Text(" (the code, the live panels and the exercises need a kernel).")
+                box += para
+                return
+
+
+@functools.cache
+def _icons() -> dict[str, tuple[str, str]]:
+    """(prefix, icon name) -> (viewBox, SVG path), from the theme's Font Awesome script."""
+    import pydata_sphinx_theme
+
+    js = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "scripts"
+          / "fontawesome.js").read_text(encoding="utf-8")
+    icons = {}
+    entry = re.compile(r'(?:"([^"]+)"|([\w$]+)):\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+",("[^"]*")\]')
+    for pack in re.finditer(r'\(function\(\)\{d\("(fa[bsr])",p\)', js):   # each pack ends so
+        for m in entry.finditer(js, js.rfind("var p={", 0, pack.start()), pack.start()):
+            for name in [m.group(1) or m.group(2)] + re.findall(r'"([\w-]+)"', m.group(5)):
+                icons.setdefault((pack.group(1), name), (f"0 0 {m.group(3)} {m.group(4)}", json.loads(m.group(6))))
+    return icons
+
+
+PREFIX = {"fa-brands": "fab", "fab": "fab", "fa-regular": "far", "far": "far"}
+
+
+def _svg_icon(match: re.Match) -> str:
+    classes, rest = match.group(1).split(), match.group(2)
+    prefix = next((PREFIX[c] for c in classes if c in PREFIX), "fas")
+    names = [c[3:] for c in classes if c.startswith("fa-") and c not in PREFIX and c[3:] not in
+             ("lg", "sm", "xs", "fw", "2x", "solid", "spin")]
+    icon = next((_icons().get((prefix, n)) for n in names if (prefix, n) in _icons()), None)
+    if icon is None:
+        return match.group(0)
+    return (f'<svg class="svg-inline--fa {" ".join(classes)}"{rest} viewBox="{icon[0]}" aria-hidden="true" '
+            f'focusable="false"><path fill="currentColor" d="{icon[1]}"/></svg>')
+
+
+def strip_font_awesome(text: str) -> str:
+    """The page without the Font Awesome script; its icons inline."""
+    text = re.sub(r'<(?:script defer|link rel="preload" as="script")[^>]*scripts/fontawesome\.js[^>]*>(</script>)?\n?',
+                  "", text)
+    return re.sub(r'<i class="([^"]*\bfa-[^"]*)"([^>]*)>\s*</i>', _svg_icon, text)
+
+
+def _rewrite_pages(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new = strip_font_awesome(text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+    script = Path(app.outdir) / "_static" / "scripts" / "fontawesome.js"
+    script.unlink(missing_ok=True)
+    for extra in script.parent.glob("fontawesome.js.*"):
+        extra.unlink()
 
 
 def setup(app):
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _check)
-    app.connect("html-page-context", _scripts_where_needed)
-    app.connect("html-page-context", _no_remote_scripts, priority=950)
-    app.add_post_transform(WidgetNote)
+    app.connect("html-page-context", _page_scripts, priority=950)
+    app.connect("build-finished", _rewrite_pages)
+    app.add_post_transform(StaticWidgets)
+    app.add_post_transform(LaunchInOpeningBox)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

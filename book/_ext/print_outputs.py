@@ -22,9 +22,9 @@ import html
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
+from bs4 import BeautifulSoup
 from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
@@ -53,85 +53,41 @@ def _raw_html(child: nodes.Element) -> str:
     return "".join(n.astext() for n in child.findall(nodes.raw))
 
 
-class _Table(HTMLParser):
-    """Rows of the first HTML table, header rows separately; cells as text."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.head, self.body, self._row, self._cell, self._in_head, self._skip = [], [], None, None, False, 0
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script"):
-            self._skip += 1
-        elif tag == "thead":
-            self._in_head = True
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "script"):
-            self._skip -= 1
-        elif tag == "thead":
-            self._in_head = False
-        elif tag in ("td", "th") and self._cell is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            (self.head if self._in_head else self.body).append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None and not self._skip:
-            self._cell.append(data)
-
-
 def _table_node(text: str) -> nodes.table | None:
-    parsed = _Table(text)
-    rows = parsed.head + parsed.body
-    if not rows:
+    """The first HTML table of ``text`` as a docutils table (header rows kept apart)."""
+    found = BeautifulSoup(text, "html.parser").find("table")
+    if found is None or not found.find("tr"):
         return None
-    width = max(len(r) for r in rows)
+
+    def cells(tr):
+        return [" ".join(c.get_text(" ").split()) for c in tr.find_all(["td", "th"])]
+
+    head = [cells(tr) for tr in found.select("thead tr")]
+    body = [cells(tr) for tr in found.find_all("tr") if tr.find_parent("thead") is None]
+    width = max(len(r) for r in head + body)
     table = nodes.table(classes=["colwidths-auto"])
     group = nodes.tgroup(cols=width)
     table += group
     group += [nodes.colspec(colwidth=1) for _ in range(width)]
 
-    def row(cells):
+    def row(texts):
         r = nodes.row()
-        for cell in cells + [""] * (width - len(cells)):
-            entry = nodes.entry()
-            entry += nodes.paragraph(text=cell)
-            r += entry
+        for cell in texts + [""] * (width - len(texts)):
+            r += nodes.entry("", nodes.paragraph(text=cell))
         return r
 
-    if parsed.head:
-        head = nodes.thead()
-        head += [row(r) for r in parsed.head]
-        group += head
-    body = nodes.tbody()
-    body += [row(r) for r in parsed.body]
-    group += body
+    for part, rows in ((nodes.thead(), head), (nodes.tbody(), body)):
+        if rows:
+            part += [row(r) for r in rows]
+            group += part
     return table
 
 
-class _HtmlText(HTMLParser):
-    def __init__(self, text):
-        super().__init__()
-        self.parts, self._skip = [], 0
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("style", "script")
-
-    def handle_endtag(self, tag):
-        self._skip -= tag in ("style", "script")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
+def _html_text(text: str) -> str:
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["style", "script"]):
+        tag.decompose()
+    return " ".join(soup.get_text().split())
 
 
 def _static_spec(spec: dict) -> dict:
@@ -185,7 +141,7 @@ class PrintableOutputs(SphinxPostTransform):
             elif page and set(mimes) <= {"text/html", "text/plain"}:
                 plain = mimes.get("text/plain")
                 if plain is None or re.fullmatch(r"\s*<.*(object|at 0x[0-9a-f]+)>\s*", plain.astext(), re.S):
-                    text = " ".join("".join(_HtmlText(page).parts).split())
+                    text = _html_text(page)
                     bundle.replace_self(nodes.paragraph(text=text) if text else nodes.inline())
         if not figures:
             return
