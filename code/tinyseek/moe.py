@@ -231,7 +231,7 @@ def expert_ffn_loop(x: torch.Tensor, routing: Routing, w_gate: torch.Tensor, w_u
     rows = []
     for t in range(x.shape[0]):
         y_t = x.new_zeros(w_down.shape[-1])
-        for e, g in zip(routing.experts[t].tolist(), routing.weights[t]):
+        for e, g in zip(routing.experts[t].tolist(), routing.weights[t], strict=True):
             y_t = y_t + g * swiglu(x[t], w_gate[e], w_up[e], w_down[e])
         rows.append(y_t)
     return torch.stack(rows) if rows else x.new_zeros(0, w_down.shape[-1])

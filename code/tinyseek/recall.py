@@ -53,7 +53,7 @@ def make_facts(n_facts: int, key_len: int = 4, value_len: int = 4, seed: int = 0
             keys.setdefault("".join(letters[row]), None)
     keys_list = list(keys)[:n_facts]
     values = ["".join(letters[row]) for row in rng.integers(0, len(ALPHABET), (n_facts, value_len))]
-    return list(zip(keys_list, values))
+    return list(zip(keys_list, values, strict=True))
 
 
 def encode_facts(facts: list[tuple[str, str]]) -> torch.Tensor:
@@ -71,7 +71,7 @@ class RecallConfig:
     SwiGLU experts of width ``d_expert``, bias balancing at speed ``bias_speed`` (gamma)."""
 
     d_model: int = 32
-    n_layers: int = 2
+    n_layers: int = 1
     n_heads: int = 4
     n_routed: int = 32
     n_shared: int = 1
@@ -236,8 +236,8 @@ class RecallRun:
         return 1e3 * self.seconds / len(self.loss)
 
 
-def train(kind: str, facts: torch.Tensor, config: RecallConfig = RecallConfig(), steps: int = 1500,
-          batch_size: int = 256, lr: float = 1e-2, seed: int = 0) -> RecallRun:
+def train(kind: str, facts: torch.Tensor, config: RecallConfig = RecallConfig(), steps: int = 1000,
+          batch_size: int = 128, lr: float = 1e-2, seed: int = 0) -> RecallRun:
     """Train a fresh :class:`RecallLM` of ``kind`` on the encoded ``facts`` (from
     :func:`encode_facts`) with AdamW for ``steps`` steps of ``batch_size`` facts drawn at random;
     the MoE's biases move after every step (V3's rule). Deterministic for a seed."""
