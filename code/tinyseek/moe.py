@@ -11,7 +11,8 @@ The public API, stable for other chapters (Part III's bandwidth chapter builds o
 
 - :func:`affinities`, :func:`route` and :class:`Routing`: from router logits to the chosen experts
   per token and their gate weights. ``route(..., allowed=mask)`` restricts the choice (for example
-  to the experts of at most M nodes, V3's node-limited routing).
+  to the experts of at most M nodes); ``route(..., n_groups=N, max_groups=M)`` is V3's node-limited
+  routing, the groups ranked on the bias-corrected scores (:func:`group_limited_mask`).
 - :func:`balance_loss`: the auxiliary balance loss (DeepSeekMoE's expert-level form).
 - :func:`expert_ffn`: the fast dispatch: tokens sorted by expert into a padded buffer, one
   batched matmul over all experts; :func:`expert_ffn_loop` is its readable per-token reference.
@@ -576,21 +577,27 @@ def all_to_all_bytes(tokens: int, d_model: int, top_k: int, n_ranks: int, *,
     ``n_experts`` the k experts are distinct (drawn without replacement, E / P per process);
     without it, independent draws are assumed.
     """
-    validate.integer("tokens", tokens, low=0)
-    validate.integer("d_model", d_model, low=1)
-    validate.integer("n_ranks", n_ranks, low=1)
-    validate.integer("top_k", top_k, low=1)
-    validate.positive("bytes_per_value", bytes_per_value)
+    _check_all_to_all(tokens, d_model, top_k, n_ranks, n_experts if dedup else None, bytes_per_value)
     p = n_ranks
     if not dedup:
         copies = top_k * (p - 1) / p
     elif n_experts is None:
         copies = (p - 1) * (1.0 - (1.0 - 1.0 / p) ** top_k)
     else:
-        validate.integer("n_experts", n_experts, low=top_k)
-        if n_experts % p:
-            raise ValueError(f"n_experts must be a multiple of n_ranks={p}, got {n_experts}")
         elsewhere = n_experts - n_experts // p
         miss = comb(elsewhere, top_k) / comb(n_experts, top_k)  # none of the k on this process
         copies = (p - 1) * (1.0 - miss)
     return tokens * copies * d_model * bytes_per_value
+
+
+def _check_all_to_all(tokens, d_model, top_k, n_ranks, n_experts, bytes_per_value) -> None:
+    """Argument checks of :func:`all_to_all_bytes`."""
+    validate.integer("tokens", tokens, low=0)
+    validate.integer("d_model", d_model, low=1)
+    validate.integer("n_ranks", n_ranks, low=1)
+    validate.integer("top_k", top_k, low=1)
+    validate.positive("bytes_per_value", bytes_per_value)
+    if n_experts is not None:
+        validate.integer("n_experts", n_experts, low=top_k)
+        if n_experts % n_ranks:
+            raise ValueError(f"n_experts must be a multiple of n_ranks={n_ranks}, got {n_experts}")

@@ -6,7 +6,9 @@ and every node other than the token's own must be reached over InfiniBand (IB), 
 works with at 50 GB/s per GPU against 160 GB/s for NVLink inside a node. V3 therefore lets a
 token use experts on at most ``M = 4`` nodes (Section 2.1.2 and 3.2.2 of the report):
 
-1. score each node by the sum of the highest ``top_k / M`` affinities among its experts;
+1. score each node by the sum of the highest ``top_k / M`` selection scores among its experts
+   (affinity plus the balancing bias when there is one: the released code ranks nodes on the
+   same bias-corrected scores that then choose the experts);
 2. keep the ``M`` best nodes;
 3. pick the ``top_k`` experts among the experts of those nodes only.
 
