@@ -5,7 +5,9 @@
    sorted dispatch (one matmul chain per expert in a Python loop, `moe.grouped_ffn`), the readable
    per-token reference (`moe.expert_ffn_loop`, timed on 256 tokens, it is that slow), and a dense
    SwiGLU with the same activated parameters. Ratios are against the batched dispatch.
-2. The recall effect (`tinyseek.recall`): the MoE, its dense twin (activated parameters >= the
+2. One training step of the chapter's recall MoE with either dispatch (where the layer's own path
+   matters: small shapes, many small operations).
+3. The recall effect (`tinyseek.recall`): the MoE, its dense twin (activated parameters >= the
    MoE's, router included) and the dense model with the MoE's total parameters, on the chapter's
    facts, over `--seeds` seeds: recall mean +- spread (max - min) and wall time per model.
 """
@@ -77,6 +79,22 @@ def dispatch_table() -> None:
               f"  {batched / old:13.2f}x {batched / loop:12.0f}x {dense_tps / batched:13.2f}x")
 
 
+def training_step_table(repeats: int = 3, steps: int = 60) -> None:
+    """ms per training step of the chapter's recall MoE with the batched and the sorted dispatch,
+    interleaved so that both see the same machine load; best of ``repeats``."""
+    ids = rc.encode_facts(rc.make_facts(2000, seed=0))
+    fast, best = moe.expert_ffn, {"batched": [], "sorted": []}
+    try:
+        for _ in range(repeats):
+            for name, fn in (("batched", fast), ("sorted", sorted_dispatch)):
+                moe.expert_ffn = fn
+                best[name].append(rc.train("moe", ids, steps=steps, seed=0).ms_per_step)
+    finally:
+        moe.expert_ffn = fast
+    print(f"\nrecall MoE training step (batch 128 facts): batched {min(best['batched']):.1f} ms, "
+          f"sorted {min(best['sorted']):.1f} ms (best of {repeats} x {steps} steps)")
+
+
 def recall_table(seeds: int, n_facts: int = 2000) -> None:
     ids = rc.encode_facts(rc.make_facts(n_facts, seed=0))
     print(f"\nrecall of {n_facts} facts, {seeds} seeds, defaults of tinyseek.recall.train")
@@ -98,6 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     dispatch_table()
+    training_step_table()
     if not args.skip_recall:
         recall_table(args.seeds)
 
