@@ -334,3 +334,9 @@ def test_bad_groups_are_refused(kwargs, message):
         moe.route(torch.randn(3, 8), 4, "sigmoid", **kwargs)
     with pytest.raises(ValueError, match=message):
         moe.MoELayer(8, 4, n_routed=8, n_shared=0, top_k=4, **kwargs)
+
+
+def test_no_tokens_give_an_empty_output():
+    layer = moe.MoELayer(8, 4, n_routed=6, n_shared=1, top_k=2, gate="sigmoid", balance="bias")
+    y, stats = layer(torch.zeros(0, 8))
+    assert y.shape == (0, 8) and stats.load.sum() == 0

@@ -220,8 +220,9 @@ def expert_ffn(x: torch.Tensor, routing: Routing, w_gate: torch.Tensor, w_up: to
     row, capacity = expert_slots(routing.experts, n_experts)
     copies = x.repeat_interleave(k, dim=0)                     # pair j is a copy of token j // k
     buffer = x.new_zeros(n_experts * capacity, x.shape[1]).index_copy(0, row, copies)
-    out = swiglu(buffer.view(n_experts, capacity, -1), w_gate, w_up, w_down)
-    y = out.reshape(n_experts * capacity, -1).index_select(0, row).view(t, k, -1)
+    d_out = w_down.shape[-1]
+    out = swiglu(buffer.view(n_experts, capacity, x.shape[1]), w_gate, w_up, w_down)
+    y = out.reshape(n_experts * capacity, d_out).index_select(0, row).view(t, k, d_out)
     return (routing.weights.unsqueeze(-1) * y).sum(dim=1)
 
 
