@@ -1,25 +1,34 @@
-"""Chapter 4 benchmarks: `python benchmarks/bench_moe.py` prints forward+backward tokens/s.
+"""Chapter 4 benchmarks: `python benchmarks/bench_moe.py [--seeds 5]`.
 
-For a few MoE shapes (4,096 tokens): the layer's sorted dispatch (tokens grouped by expert, one
-matmul chain per expert), a naive loop over tokens and their chosen experts (timed on 256 tokens,
-it is that slow), and a dense SwiGLU with the same activated parameters (the width of the k routed
-plus the shared experts). Ratios are against the sorted dispatch.
+1. Dispatch throughput, forward+backward tokens/s, for a few MoE shapes (4,096 tokens): the layer's
+   batched dispatch (one padded batched matmul over all experts, `moe.expert_ffn`), the older
+   sorted dispatch (one matmul chain per expert in a Python loop, `moe.grouped_ffn`), the readable
+   per-token reference (`moe.expert_ffn_loop`, timed on 256 tokens, it is that slow), and a dense
+   SwiGLU with the same activated parameters. Ratios are against the batched dispatch.
+2. One training step of the chapter's recall MoE with either dispatch (where the layer's own path
+   matters: small shapes, many small operations).
+3. The recall effect (`tinyseek.recall`): the MoE, its dense twin (activated parameters >= the
+   MoE's, router included) and the dense model with the MoE's total parameters, on the chapter's
+   facts, over `--seeds` seeds: recall mean +- spread (max - min) and wall time per model.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 
+import numpy as np
 import torch
 from tinyseek import moe
+from tinyseek import recall as rc
 
 SHAPES = [  # d_model, d_expert, routed experts, top-k
+    (32, 16, 32, 2),
     (128, 64, 8, 2),
     (128, 32, 64, 6),
-    (256, 64, 16, 4),
     (256, 32, 64, 8),
 ]
-TOKENS, NAIVE_TOKENS = 4096, 256
+TOKENS, LOOP_TOKENS = 4096, 256
 
 
 def tokens_per_s(fn, x: torch.Tensor, params, repeat: int = 3) -> float:
@@ -39,33 +48,77 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def naive_loop(layer: moe.MoELayer, x: torch.Tensor) -> torch.Tensor:
-    """The obvious implementation: for every token, run each chosen expert on that token alone."""
-    routing = layer.route(x)
-    rows = []
-    for t in range(x.shape[0]):
-        y = layer.shared(x[t:t + 1])
-        for e, g in zip(routing.experts[t].tolist(), routing.weights[t]):
-            y = y + g * moe.swiglu(x[t:t + 1], layer.w_gate[e], layer.w_up[e], layer.w_down[e])
-        rows.append(y)
-    return torch.cat(rows)
+def sorted_dispatch(x, routing, w_gate, w_up, w_down):
+    """The chapter's earlier dispatch: sort by expert, one matmul chain per expert, scatter back."""
+    k = routing.experts.shape[1]
+    order, counts = moe.sort_by_expert(routing.experts, w_gate.shape[0])
+    token = order // k
+    y = moe.grouped_ffn(x.index_select(0, token), counts, w_gate, w_up, w_down)
+    y = y * routing.weights.reshape(-1)[order].unsqueeze(1)
+    return x.new_zeros(x.shape[0], w_down.shape[-1]).index_add(0, token, y)
 
 
-def main() -> None:
+def dispatch_table() -> None:
     torch.manual_seed(0)
     print(f"threads: {torch.get_num_threads()}; forward+backward, tokens/s (higher is better)")
-    print(f"  {'d_model, d_expert, experts, top-k':<34} {'sorted':>10} {'naive loop':>12} "
-          f"{'dense twin':>12}  sorted/naive  dense/sorted")
+    print(f"  {'d_model, d_expert, experts, top-k':<34} {'batched':>10} {'sorted':>10} {'loop':>8} "
+          f"{'dense twin':>11}  batched/sorted  batched/loop  dense/batched")
     for d, h, n, k in SHAPES:
         layer = moe.MoELayer(d, h, n, n_shared=1, top_k=k, gate="sigmoid")
         dense = moe.SwiGLU(d, (k + 1) * h)
         x = torch.randn(TOKENS, d)
         params = list(layer.parameters())
-        sorted_tps = tokens_per_s(lambda v: layer(v)[0], x, params)
-        naive_tps = tokens_per_s(lambda v: naive_loop(layer, v), x[:NAIVE_TOKENS], params, repeat=1)
+
+        def with_(ffn, layer=layer):
+            return lambda v: ffn(v, layer.route(v), layer.w_gate, layer.w_up, layer.w_down) + layer.shared(v)
+        batched = tokens_per_s(with_(moe.expert_ffn), x, params)
+        old = tokens_per_s(with_(sorted_dispatch), x, params)
+        loop = tokens_per_s(with_(moe.expert_ffn_loop), x[:LOOP_TOKENS], params, repeat=1)
         dense_tps = tokens_per_s(dense, x, list(dense.parameters()))
-        print(f"  {f'{d}, {h}, {n}, top-{k}':<34} {sorted_tps:10,.0f} {naive_tps:12,.0f} "
-              f"{dense_tps:12,.0f}  {sorted_tps / naive_tps:10.1f}x  {dense_tps / sorted_tps:10.1f}x")
+        print(f"  {f'{d}, {h}, {n}, top-{k}':<34} {batched:10,.0f} {old:10,.0f} {loop:8,.0f} {dense_tps:11,.0f}"
+              f"  {batched / old:13.2f}x {batched / loop:12.0f}x {dense_tps / batched:13.2f}x")
+
+
+def training_step_table(repeats: int = 3, steps: int = 60) -> None:
+    """ms per training step of the chapter's recall MoE with the batched and the sorted dispatch,
+    interleaved so that both see the same machine load; best of ``repeats``."""
+    ids = rc.encode_facts(rc.make_facts(2000, seed=0))
+    fast, best = moe.expert_ffn, {"batched": [], "sorted": []}
+    try:
+        for _ in range(repeats):
+            for name, fn in (("batched", fast), ("sorted", sorted_dispatch)):
+                moe.expert_ffn = fn
+                best[name].append(rc.train("moe", ids, steps=steps, seed=0).ms_per_step)
+    finally:
+        moe.expert_ffn = fast
+    print(f"\nrecall MoE training step (batch 128 facts): batched {min(best['batched']):.1f} ms, "
+          f"sorted {min(best['sorted']):.1f} ms (best of {repeats} x {steps} steps)")
+
+
+def recall_table(seeds: int, n_facts: int = 2000) -> None:
+    ids = rc.encode_facts(rc.make_facts(n_facts, seed=0))
+    print(f"\nrecall of {n_facts} facts, {seeds} seeds, defaults of tinyseek.recall.train")
+    print(f"  {'model':<13} {'params total':>12} {'activated':>10} {'FLOPs/token':>12} "
+          f"{'recall mean':>11} {'spread':>7} {'s/model':>8} {'ms/step':>8}")
+    for kind in rc.KINDS:
+        runs = [rc.train(kind, ids, seed=s) for s in range(seeds)]
+        r = np.array([run.recall for run in runs])
+        print(f"  {kind:<13} {runs[0].params_total:12,} {runs[0].params_activated:10,} "
+              f"{runs[0].flops_per_token:12,} {r.mean():11.3f} {r.max() - r.min():7.3f} "
+              f"{np.mean([x.seconds for x in runs]):8.1f} {np.mean([x.ms_per_step for x in runs]):8.1f}"
+              f"   per seed {np.round(r, 3).tolist()}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--skip-recall", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    dispatch_table()
+    training_step_table()
+    if not args.skip_recall:
+        recall_table(args.seeds)
 
 
 if __name__ == "__main__":

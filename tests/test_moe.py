@@ -25,7 +25,7 @@ def naive_moe(layer: moe.MoELayer, x: torch.Tensor) -> torch.Tensor:
             g = g / g.sum()
         g = g * layer.route_scale
         y = torch.zeros_like(xt)
-        for gate, e in zip(g, chosen.tolist()):
+        for gate, e in zip(g, chosen.tolist(), strict=True):
             h = F.silu(xt @ layer.w_gate[e]) * (xt @ layer.w_up[e])
             y = y + gate * (h @ layer.w_down[e])
         if layer.shared is not None:
@@ -247,3 +247,96 @@ def test_v3_config_reads_the_published_numbers():
     c = moe.v3_config()
     assert (c.dim, c.n_routed_experts, c.n_activated_experts, c.moe_inter_dim) == (7168, 256, 8, 2048)
     assert math.isclose(data.value("v3_moe.route_scale"), 2.5)
+
+
+# ---- the batched dispatch equals the readable per-token reference in the module -----------------
+
+@pytest.mark.parametrize("n_routed, top_k, tokens", [(6, 3, 40), (32, 2, 200), (8, 8, 5), (4, 1, 1)])
+def test_batched_dispatch_equals_the_per_token_loop(n_routed, top_k, tokens):
+    torch.manual_seed(n_routed + tokens)
+    layer = moe.MoELayer(12, 5, n_routed=n_routed, n_shared=0, top_k=top_k, gate="sigmoid").double()
+    x = torch.randn(tokens, 12, dtype=torch.float64)
+
+    def run(fn):
+        def go(v):
+            r = layer.route(v)
+            return fn(v, r, layer.w_gate, layer.w_up, layer.w_down)
+        return go
+
+    fast = grads(layer, x, run(moe.expert_ffn))
+    slow = grads(layer, x, run(moe.expert_ffn_loop))
+    torch.testing.assert_close(fast[0], slow[0])
+    torch.testing.assert_close(fast[1], slow[1])
+    for name in fast[2]:
+        torch.testing.assert_close(fast[2][name], slow[2][name], msg=name)
+
+
+def test_expert_slots_pack_each_expert_block_densely():
+    experts = torch.tensor([[2, 0], [2, 1], [0, 2]])
+    row, capacity = moe.expert_slots(experts, 4)
+    assert capacity == 3                                   # expert 2 has three pairs
+    assert row.tolist() == [2 * 3 + 0, 0 * 3 + 0, 2 * 3 + 1, 1 * 3 + 0, 0 * 3 + 1, 2 * 3 + 2]
+
+
+# ---- group-limited (node-limited) routing on bias-corrected scores, V3's whole gate -------------
+
+def v3_released_gate(x, weight, bias, n_groups, topk_groups, topk, route_scale):
+    """Transcribed from the logic of DeepSeek-V3's released inference code (Gate.forward, sigmoid
+    scores, with a bias): groups are scored on the biased scores by the sum of their top 2."""
+    scores = (x @ weight.t()).sigmoid()
+    original = scores
+    scores = scores + bias
+    scores = scores.view(x.shape[0], n_groups, -1)
+    group_scores = scores.topk(2, dim=-1)[0].sum(dim=-1)
+    idx = group_scores.topk(topk_groups, dim=-1)[1]
+    mask = scores.new_ones(x.shape[0], n_groups, dtype=torch.bool).scatter_(1, idx, False)
+    scores = scores.masked_fill(mask.unsqueeze(-1), float("-inf")).flatten(1)
+    indices = scores.topk(topk, dim=-1)[1]
+    weights = original.gather(1, indices)
+    weights = weights / weights.sum(dim=-1, keepdim=True)
+    return indices, weights * route_scale
+
+
+def test_layer_runs_v3_whole_routing_like_the_released_gate():
+    torch.manual_seed(3)
+    layer = moe.MoELayer(16, 4, n_routed=256, n_shared=1, top_k=8, gate="sigmoid", balance="bias",
+                         route_scale=2.5, n_groups=8, max_groups=4).double()
+    layer.expert_bias.copy_(torch.randn(256, dtype=torch.float64) * 0.3)
+    for trial in range(20):
+        x = torch.randn(64, 16, dtype=torch.float64)
+        r = layer.route(x)
+        ref_experts, ref_weights = v3_released_gate(x, layer.router, layer.expert_bias, 8, 4, 8, 2.5)
+        assert torch.equal(r.experts.sort(1).values, ref_experts.sort(1).values), trial
+        order_r, order_ref = r.experts.argsort(1), ref_experts.argsort(1)
+        torch.testing.assert_close(r.weights.gather(1, order_r), ref_weights.gather(1, order_ref))
+        node = r.experts // 32
+        assert all(len(set(row)) <= 4 for row in node.tolist())
+
+
+def test_groups_are_ranked_on_the_bias_corrected_scores():
+    # 4 experts in 2 groups, top-1 from 1 group. Raw scores favour group 0; the bias favours expert 2.
+    logits = torch.tensor([[2.0, 1.9, 1.0, 0.0]])
+    bias = torch.tensor([0.0, 0.0, 0.5, 0.0])
+    r = moe.route(logits, 1, "sigmoid", bias=bias, n_groups=2, max_groups=1)
+    assert r.experts.tolist() == [[2]]                     # the biased group wins and its expert
+    assert moe.route(logits, 1, "sigmoid", n_groups=2, max_groups=1).experts.tolist() == [[0]]
+    mask = moe.group_limited_mask(logits.sigmoid() + bias, 2, 1, 1)
+    assert mask.tolist() == [[False, False, True, True]]     # the whole of group 1
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_groups=3, max_groups=1), "n_groups"),
+    (dict(n_groups=2, max_groups=3), "max_groups"),
+    (dict(n_groups=4, max_groups=1), "top_k"),
+])
+def test_bad_groups_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        moe.route(torch.randn(3, 8), 4, "sigmoid", **kwargs)
+    with pytest.raises(ValueError, match=message):
+        moe.MoELayer(8, 4, n_routed=8, n_shared=0, top_k=4, **kwargs)
+
+
+def test_no_tokens_give_an_empty_output():
+    layer = moe.MoELayer(8, 4, n_routed=6, n_shared=1, top_k=2, gate="sigmoid", balance="bias")
+    y, stats = layer(torch.zeros(0, 8))
+    assert y.shape == (0, 8) and stats.load.sum() == 0

@@ -56,8 +56,8 @@ def test_balance_figure_states_are_simulations():
                                       tokens=64)
     steps = fig.layout.sliders[0].steps
     assert [s.label for s in steps] == ["16 experts, top-2", "32 experts, top-4"]
-    for step, (e, k) in zip(steps, ((16, 2), (32, 4))):
-        for line, g in zip(step.args[0]["y"], (0.0, 0.01)):
+    for step, (e, k) in zip(steps, ((16, 2), (32, 4)), strict=True):
+        for line, g in zip(step.args[0]["y"], (0.0, 0.01), strict=True):
             assert np.allclose(line, moe.simulate_bias_balancing(e, k, g, 20, 64).max_over_mean)
 
 
@@ -82,3 +82,28 @@ def test_breakdown_figure_and_smoothing():
     assert sum(total.x) == pytest.approx(count.total / 1e9)
     assert sum(active.x) == pytest.approx(count.activated / 1e9)
     assert mp.smooth([1, 3, 5, 7], window=2).tolist() == [1, 2, 4, 6]
+
+
+def test_routing_explorer_ink_is_legible_on_light_and_dark_pages(model):
+    shown = routing_explorer(model).result.value
+    assert "color:#111111;background:#ffffff" in shown       # dark text on its own light background
+
+
+def test_heatmaps_stack_so_titles_never_share_a_line():
+    share = np.full((4, 8), 1 / 8)
+    fig = mp.routing_heatmap_figure({"untrained": share, "trained, no balancing": share, "bias": share})
+    tops = sorted(a.y for a in fig.layout.annotations)
+    assert len({round(y, 3) for y in tops}) == 3              # one title per row
+
+
+def test_recall_figure_has_a_bar_and_the_seeds_of_each_model():
+    fig = mp.recall_figure({"MoE": [0.4, 0.42, 0.38], "dense twin": [0.02, 0.03, 0.02], "big": [0.9]})
+    assert [t.type for t in fig.data] == ["bar", "scatter"] * 3
+    assert list(fig.data[1].y) == [0.4, 0.42, 0.38] and fig.layout.yaxis.range == (0, 1.05)
+
+
+def test_simulator_y_range_follows_the_router_and_keeps_every_line():
+    fig = mp.balance_simulator_figure(gammas=(0.0, 1e-2), shapes=((16, 2), (64, 6)), steps=30, tokens=64)
+    for step in fig.layout.sliders[0].steps:
+        low, high = step.args[1]["yaxis.range"]
+        assert low < 1 and high >= max(max(y) for y in step.args[0]["y"])

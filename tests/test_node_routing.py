@@ -77,3 +77,29 @@ def test_limit_costs_little_affinity_on_a_random_router():
 def test_bad_inputs_are_refused(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_nodes_are_chosen_on_the_bias_corrected_scores():
+    # V3's released gate ranks the groups on affinity + bias; a bias that lifts node 2 moves the token
+    scores = torch.tensor([[0.9, 0.8, 0.5, 0.5, 0.1, 0.1, 0.0, 0.0]])
+    bias = torch.tensor([0.0, 0.0, 0.0, 0.0, 0.8, 0.8, 0.0, 0.0])
+    assert nr.node_limited_mask(scores, 4, 1, 2)[0].nonzero().flatten().tolist() == [0, 1]
+    assert nr.node_limited_mask(scores, 4, 1, 2, bias=bias)[0].nonzero().flatten().tolist() == [4, 5]
+    logits = torch.logit(scores.clamp(1e-3, 1 - 1e-3))
+    r = nr.route(logits, 4, 2, max_nodes=1, bias=bias)
+    assert sorted(r.experts[0].tolist()) == [4, 5]
+    # the gates still come from the affinities alone, renormalised
+    torch.testing.assert_close(r.weights.sum(1), torch.ones(1))
+    with pytest.raises(ValueError, match="bias"):
+        nr.node_limited_mask(scores, 4, 1, 2, bias=torch.zeros(3))
+
+
+def test_route_with_bias_and_limit_equals_the_layer_routing():
+    lay = nr.v3_layout()
+    logits = nr.random_logits(512, lay["n_experts"], seed=2)
+    bias = torch.randn(lay["n_experts"], generator=torch.Generator().manual_seed(0)) * 0.2
+    a = nr.route(logits, lay["n_nodes"], lay["top_k"], lay["max_nodes"], bias=bias, route_scale=2.5)
+    b = moe.route(logits, lay["top_k"], "sigmoid", bias=bias, route_scale=2.5, n_groups=lay["n_nodes"],
+                  max_groups=lay["max_nodes"])
+    assert torch.equal(a.experts, b.experts) and torch.equal(a.weights, b.weights)
+    assert nr.traffic(a, lay["n_nodes"]).max_nodes_seen <= lay["max_nodes"]

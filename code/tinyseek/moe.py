@@ -11,9 +11,11 @@ The public API, stable for other chapters (Part III's bandwidth chapter builds o
 
 - :func:`affinities`, :func:`route` and :class:`Routing`: from router logits to the chosen experts
   per token and their gate weights. ``route(..., allowed=mask)`` restricts the choice (for example
-  to the experts of at most M nodes, V3's node-limited routing).
+  to the experts of at most M nodes); ``route(..., n_groups=N, max_groups=M)`` is V3's node-limited
+  routing, the groups ranked on the bias-corrected scores (:func:`group_limited_mask`).
 - :func:`balance_loss`: the auxiliary balance loss (DeepSeekMoE's expert-level form).
-- :func:`expert_ffn`: the efficient dispatch: tokens sorted by expert, one matmul per expert.
+- :func:`expert_ffn`: the fast dispatch: tokens sorted by expert into a padded buffer, one
+  batched matmul over all experts; :func:`expert_ffn_loop` is its readable per-token reference.
 - :class:`MoELayer`: the layer; ``forward`` returns ``(output, MoEStats)``.
 - :func:`parameter_count`, :func:`v3_config`: total and activated parameters of a V3-shaped model.
 - :func:`simulate_bias_balancing`: the loss-free bias rule on synthetic router scores (no training).
@@ -76,30 +78,50 @@ def affinities(logits: torch.Tensor, gate: str = "softmax") -> torch.Tensor:
     return logits.softmax(dim=-1) if gate == "softmax" else logits.sigmoid()
 
 
+def group_limited_mask(choose: torch.Tensor, n_groups: int, max_groups: int, top_k: int) -> torch.Tensor:
+    """Boolean (T, E) mask of the experts in each token's ``max_groups`` best groups (nodes).
+
+    Experts are laid out in ``n_groups`` contiguous equal groups. A group's score is the sum of its
+    ``max(1, top_k // max_groups)`` highest selection scores ``choose`` (which already include the
+    balancing bias, as in V3's released code). tinyseek follows the report's wording here (the sum
+    of the highest K_r / M affinities); the released code sums the top 2 whenever a bias is used,
+    which is the same thing for V3's K_r = 8, M = 4.
+    """
+    t, e = choose.shape
+    validate.integer("n_groups", n_groups, low=1, high=e)
+    if e % n_groups:
+        raise ValueError(f"n_groups must divide the number of experts ({e}), got {n_groups}")
+    validate.integer("max_groups", max_groups, low=1, high=n_groups)
+    if top_k > max_groups * (e // n_groups):
+        raise ValueError(f"top_k ({top_k}) must fit in max_groups x experts per group "
+                         f"({max_groups * (e // n_groups)})")
+    per_group = max(1, top_k // max_groups)
+    group_score = choose.reshape(t, n_groups, e // n_groups).topk(per_group, dim=-1).values.sum(-1)
+    best = group_score.topk(max_groups, dim=-1).indices                     # (T, max_groups)
+    keep = torch.zeros(t, n_groups, dtype=torch.bool).scatter_(1, best, True)
+    return keep.repeat_interleave(e // n_groups, dim=1)
+
+
 def route(logits: torch.Tensor, top_k: int, gate: str = "softmax", *,
           bias: torch.Tensor | None = None, allowed: torch.Tensor | None = None,
-          route_scale: float = 1.0) -> Routing:
+          route_scale: float = 1.0, n_groups: int = 1, max_groups: int | None = None) -> Routing:
     """Choose ``top_k`` experts per token from router logits (T, E).
 
     The choice ranks ``s + bias`` (the bias is DeepSeek-V3's balancing term; it never enters the
-    gate values), restricted to ``allowed`` (a boolean (T, E) or (E,) mask) when given. The gate
-    values are the affinities of the chosen experts: raw for softmax, divided by their sum for
+    gate values), restricted to ``allowed`` (a boolean (T, E) or (E,) mask) when given, and to the
+    experts of each token's ``max_groups`` best of ``n_groups`` groups when ``max_groups`` is given
+    (V3's node-limited routing, groups ranked on ``s + bias``: :func:`group_limited_mask`). The
+    gate values are the affinities of the chosen experts: raw for softmax, divided by their sum for
     sigmoid (so the k weights sum to 1), then multiplied by ``route_scale`` (2.5 in V3's config).
     """
-    if logits.dim() != 2:
-        raise ValueError(f"logits must have shape (tokens, experts), got {tuple(logits.shape)}")
-    n_experts = logits.shape[1]
-    validate.integer("top_k", top_k, low=1, high=n_experts)
-    validate.positive("route_scale", route_scale)
+    n_experts = _check_route(logits, top_k, bias, route_scale)
     scores = affinities(logits, gate)
-    choose = scores.detach()
-    if bias is not None:
-        if bias.shape != (n_experts,):
-            raise ValueError(f"bias must have shape ({n_experts},), got {tuple(bias.shape)}")
-        choose = choose + bias
+    choose = scores.detach() if bias is None else scores.detach() + bias
+    if max_groups is not None:
+        choose = choose.masked_fill(~group_limited_mask(choose, n_groups, max_groups, top_k), float("-inf"))
     if allowed is not None:
-        allowed = torch.as_tensor(allowed, dtype=torch.bool).expand_as(choose)
-        if (allowed.sum(dim=-1) < top_k).any():
+        allowed = torch.as_tensor(allowed, dtype=torch.bool).expand(logits.shape[0], n_experts)
+        if (allowed & choose.isfinite()).sum(dim=-1).lt(top_k).any():
             raise ValueError(f"allowed must leave at least top_k={top_k} experts for every token")
         choose = choose.masked_fill(~allowed, float("-inf"))
     experts = choose.topk(top_k, dim=-1).indices
@@ -107,6 +129,18 @@ def route(logits: torch.Tensor, top_k: int, gate: str = "softmax", *,
     if gate == "sigmoid":
         weights = weights / weights.sum(dim=-1, keepdim=True)
     return Routing(experts, weights * route_scale, scores)
+
+
+def _check_route(logits, top_k, bias, route_scale) -> int:
+    """Argument checks of :func:`route`; returns the number of experts."""
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
+        raise ValueError(f"logits must have shape (tokens, experts), got {tuple(getattr(logits, 'shape', ()))}")
+    n_experts = logits.shape[1]
+    validate.integer("top_k", top_k, low=1, high=n_experts)
+    validate.positive("route_scale", route_scale)
+    if bias is not None and bias.shape != (n_experts,):
+        raise ValueError(f"bias must have shape ({n_experts},), got {tuple(bias.shape)}")
+    return n_experts
 
 
 def balance_loss(routing: Routing) -> torch.Tensor:
@@ -156,19 +190,53 @@ def sort_by_expert(experts: torch.Tensor, n_experts: int) -> tuple[torch.Tensor,
     return order, counts
 
 
+def expert_slots(experts: torch.Tensor, n_experts: int) -> tuple[torch.Tensor, int]:
+    """The row of each (token, expert) pair in a zero-padded buffer of ``n_experts`` blocks.
+
+    Expert e's block holds rows ``e * capacity`` to ``(e + 1) * capacity - 1``, where
+    ``capacity`` is the largest load; its pairs fill it in token order. Returns ``(row, capacity)``
+    with ``row`` shaped like ``experts.reshape(-1)`` (T*k,).
+    """
+    flat = experts.reshape(-1)
+    counts = torch.bincount(flat, minlength=n_experts)
+    capacity = int(counts.max()) if flat.numel() else 0
+    order = torch.argsort(flat, stable=True)                   # pairs grouped by expert
+    rank = torch.empty_like(flat)
+    rank[order] = torch.arange(flat.numel()) - (counts.cumsum(0) - counts)[flat[order]]
+    return flat * capacity + rank, capacity
+
+
 def expert_ffn(x: torch.Tensor, routing: Routing, w_gate: torch.Tensor, w_up: torch.Tensor,
                w_down: torch.Tensor) -> torch.Tensor:
-    """sum_k g_{t,k} FFN_{e(t,k)}(x_t) for every token, computed expert by expert.
+    """y_t = sum_k g_{t,k} FFN_{e(t,k)}(x_t) for every token (T, d), all experts in one batched matmul.
 
-    1. sort the (token, expert) pairs by expert; 2. gather the tokens into one contiguous block per
-    expert; 3. one SwiGLU per expert on its block; 4. weight by the gates and scatter-add back.
+    1. give each (token, expert) pair a row of its expert's block; 2. copy the tokens into a
+    zero-padded buffer (E, capacity, d); 3. one batched SwiGLU over all experts at once;
+    4. read each pair's row back, weight it by its gate, sum a token's k rows.
+    Weights are stacked: ``w_gate``/``w_up`` (E, d, h), ``w_down`` (E, h, d).
     """
-    k = routing.experts.shape[1]
-    order, counts = sort_by_expert(routing.experts, w_gate.shape[0])
-    token = order // k
-    y = grouped_ffn(x.index_select(0, token), counts, w_gate, w_up, w_down)
-    y = y * routing.weights.reshape(-1)[order].unsqueeze(1)
-    return torch.zeros(x.shape[0], w_down.shape[-1], dtype=y.dtype).index_add_(0, token, y)
+    t, k = routing.experts.shape
+    n_experts = w_gate.shape[0]
+    row, capacity = expert_slots(routing.experts, n_experts)
+    copies = x.repeat_interleave(k, dim=0)                     # pair j is a copy of token j // k
+    buffer = x.new_zeros(n_experts * capacity, x.shape[1]).index_copy(0, row, copies)
+    d_out = w_down.shape[-1]
+    out = swiglu(buffer.view(n_experts, capacity, x.shape[1]), w_gate, w_up, w_down)
+    y = out.reshape(n_experts * capacity, d_out).index_select(0, row).view(t, k, d_out)
+    return (routing.weights.unsqueeze(-1) * y).sum(dim=1)
+
+
+def expert_ffn_loop(x: torch.Tensor, routing: Routing, w_gate: torch.Tensor, w_up: torch.Tensor,
+                    w_down: torch.Tensor) -> torch.Tensor:
+    """The readable reference for :func:`expert_ffn`: token by token, chosen expert by chosen
+    expert, y_t = sum_k g_{t,k} SwiGLU_{e(t,k)}(x_t). Same result, hundreds of times slower."""
+    rows = []
+    for t in range(x.shape[0]):
+        y_t = x.new_zeros(w_down.shape[-1])
+        for e, g in zip(routing.experts[t].tolist(), routing.weights[t], strict=True):
+            y_t = y_t + g * swiglu(x[t], w_gate[e], w_up[e], w_down[e])
+        rows.append(y_t)
+    return torch.stack(rows) if rows else x.new_zeros(0, w_down.shape[-1])
 
 
 class SwiGLU(nn.Module):
@@ -217,12 +285,23 @@ class MoELayer(nn.Module):
     ``balance``: None; "aux_loss" (``stats.aux_loss`` = ``aux_alpha`` x :func:`balance_loss`);
     or "bias" (V3's auxiliary-loss-free balancing: ``expert_bias`` shifts the choice only; call
     :meth:`update_bias` after each optimiser step to nudge it by ``bias_speed`` (gamma) against
-    the load seen since the last call).
+    the load seen since the last call). ``route_scale`` multiplies the gates; ``max_groups`` of
+    ``n_groups`` limits each token to its best groups of experts (node-limited routing).
+
+    V3's whole routing is ``gate="sigmoid", balance="bias", route_scale=2.5, n_groups=8,
+    max_groups=4`` (with 256 experts, top-8): sigmoid scores; the bias used only to select, the
+    groups ranked on the biased scores; the top-k gates renormalised and scaled. Simplifications
+    against V3: one group per node is assumed (V3's 8 groups are its 8 nodes); the group score
+    sums the top k/M biased scores (the report's wording; the released code sums the top 2, the
+    same for k=8, M=4); no sequence-wise balance loss; experts are all in one process (see
+    :mod:`tinyseek.moe_parallel` for expert parallelism); computations run in the input dtype
+    (V3 computes gates in FP32 and experts in FP8/BF16).
     """
 
     def __init__(self, d_model: int, d_expert: int, n_routed: int, n_shared: int, top_k: int,
                  gate: str = "softmax", balance: str | None = None, *, aux_alpha: float = 0.01,
-                 bias_speed: float = 1e-3, route_scale: float = 1.0):
+                 bias_speed: float = 1e-3, route_scale: float = 1.0, n_groups: int = 1,
+                 max_groups: int | None = None):
         super().__init__()
         validate.integer("d_model", d_model, low=1)
         validate.integer("d_expert", d_expert, low=1)
@@ -237,6 +316,14 @@ class MoELayer(nn.Module):
         self.aux_alpha = validate.non_negative("aux_alpha", aux_alpha)
         self.bias_speed = validate.non_negative("bias_speed", bias_speed)
         self.route_scale = validate.positive("route_scale", route_scale)
+        validate.integer("n_groups", n_groups, low=1, high=n_routed)
+        if n_routed % n_groups:
+            raise ValueError(f"n_groups must divide n_routed={n_routed}, got {n_groups}")
+        if max_groups is not None:
+            validate.integer("max_groups", max_groups, low=1, high=n_groups)
+            if top_k > max_groups * (n_routed // n_groups):
+                raise ValueError(f"top_k must fit in max_groups x experts per group, got top_k={top_k}")
+        self.n_groups, self.max_groups = n_groups, max_groups
 
         self.router = nn.Parameter(torch.randn(n_routed, d_model) * d_model ** -0.5)
         scale_in, scale_hidden = d_model ** -0.5, d_expert ** -0.5
@@ -256,7 +343,7 @@ class MoELayer(nn.Module):
         """The routing of tokens ``x`` (T, d) by this layer's router, bias and gate."""
         bias = self.expert_bias if self.balance == "bias" else None
         return route(x @ self.router.t(), self.top_k, self.gate, bias=bias, allowed=allowed,
-                     route_scale=self.route_scale)
+                     route_scale=self.route_scale, n_groups=self.n_groups, max_groups=self.max_groups)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, MoEStats]:
         """``x`` of shape (..., d_model) -> (output of the same shape, :class:`MoEStats`)."""
@@ -491,21 +578,27 @@ def all_to_all_bytes(tokens: int, d_model: int, top_k: int, n_ranks: int, *,
     ``n_experts`` the k experts are distinct (drawn without replacement, E / P per process);
     without it, independent draws are assumed.
     """
-    validate.integer("tokens", tokens, low=0)
-    validate.integer("d_model", d_model, low=1)
-    validate.integer("n_ranks", n_ranks, low=1)
-    validate.integer("top_k", top_k, low=1)
-    validate.positive("bytes_per_value", bytes_per_value)
+    _check_all_to_all(tokens, d_model, top_k, n_ranks, n_experts if dedup else None, bytes_per_value)
     p = n_ranks
     if not dedup:
         copies = top_k * (p - 1) / p
     elif n_experts is None:
         copies = (p - 1) * (1.0 - (1.0 - 1.0 / p) ** top_k)
     else:
-        validate.integer("n_experts", n_experts, low=top_k)
-        if n_experts % p:
-            raise ValueError(f"n_experts must be a multiple of n_ranks={p}, got {n_experts}")
         elsewhere = n_experts - n_experts // p
         miss = comb(elsewhere, top_k) / comb(n_experts, top_k)  # none of the k on this process
         copies = (p - 1) * (1.0 - miss)
     return tokens * copies * d_model * bytes_per_value
+
+
+def _check_all_to_all(tokens, d_model, top_k, n_ranks, n_experts, bytes_per_value) -> None:
+    """Argument checks of :func:`all_to_all_bytes`."""
+    validate.integer("tokens", tokens, low=0)
+    validate.integer("d_model", d_model, low=1)
+    validate.integer("n_ranks", n_ranks, low=1)
+    validate.integer("top_k", top_k, low=1)
+    validate.positive("bytes_per_value", bytes_per_value)
+    if n_experts is not None:
+        validate.integer("n_experts", n_experts, low=top_k)
+        if n_experts % n_ranks:
+            raise ValueError(f"n_experts must be a multiple of n_ranks={n_ranks}, got {n_experts}")

@@ -6,7 +6,9 @@ and every node other than the token's own must be reached over InfiniBand (IB), 
 works with at 50 GB/s per GPU against 160 GB/s for NVLink inside a node. V3 therefore lets a
 token use experts on at most ``M = 4`` nodes (Section 2.1.2 and 3.2.2 of the report):
 
-1. score each node by the sum of the highest ``top_k / M`` affinities among its experts;
+1. score each node by the sum of the highest ``top_k / M`` selection scores among its experts
+   (affinity plus the balancing bias when there is one: the released code ranks nodes on the
+   same bias-corrected scores that then choose the experts);
 2. keep the ``M`` best nodes;
 3. pick the ``top_k`` experts among the experts of those nodes only.
 
@@ -59,34 +61,39 @@ def expert_nodes(n_experts: int, n_nodes: int) -> torch.Tensor:
 
 
 def node_limited_mask(scores: torch.Tensor, n_nodes: int, max_nodes: int,
-                      top_k: int) -> torch.Tensor:
+                      top_k: int, bias: torch.Tensor | None = None) -> torch.Tensor:
     """Boolean (T, E) mask of the experts on each token's ``max_nodes`` best nodes.
 
-    A node's score is the sum of its ``top_k // max_nodes`` highest affinities (at least one),
-    V3's rule.
+    A node's score is the sum of its ``top_k // max_nodes`` highest selection scores (at least
+    one), V3's rule; the selection scores are the affinities ``scores`` plus the balancing
+    ``bias`` (E,) when given, as in V3's released code: the nodes are ranked on the same
+    bias-corrected scores that then choose the experts. The rule itself lives in
+    :func:`tinyseek.moe.group_limited_mask`.
     """
     if not isinstance(scores, torch.Tensor) or scores.dim() != 2:
         raise ValueError("scores must be a (tokens, experts) tensor")
     t, e = scores.shape
     _check_layout(e, n_nodes, top_k, max_nodes)
-    per_node = max(1, top_k // max_nodes)
-    grouped = scores.reshape(t, n_nodes, e // n_nodes)
-    node_score = grouped.topk(per_node, dim=-1).values.sum(dim=-1)          # (T, N)
-    best = node_score.topk(max_nodes, dim=-1).indices                        # (T, M)
-    keep = torch.zeros(t, n_nodes, dtype=torch.bool).scatter_(1, best, True)
-    return keep.repeat_interleave(e // n_nodes, dim=1)
+    if bias is not None:
+        if bias.shape != (e,):
+            raise ValueError(f"bias must have shape ({e},), got {tuple(bias.shape)}")
+        scores = scores + bias
+    return moe.group_limited_mask(scores, n_nodes, max_nodes, top_k)
 
 
 def route(logits: torch.Tensor, n_nodes: int, top_k: int, max_nodes: int | None,
-          gate: str = "sigmoid") -> moe.Routing:
-    """Top-``top_k`` routing, limited to ``max_nodes`` nodes per token (``None``: no limit)."""
+          gate: str = "sigmoid", bias: torch.Tensor | None = None,
+          route_scale: float = 1.0) -> moe.Routing:
+    """Top-``top_k`` routing, limited to ``max_nodes`` nodes per token (``None``: no limit).
+
+    With ``bias`` (V3's balancing bias, shape (E,)) both the nodes and the experts are chosen on
+    affinity + bias, and the gates use the affinities alone; ``route_scale`` scales the gates.
+    """
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
         raise ValueError("logits must be a (tokens, experts) tensor")
     _check_layout(logits.shape[1], n_nodes, top_k, max_nodes)
-    allowed = None
-    if max_nodes is not None:
-        allowed = node_limited_mask(moe.affinities(logits, gate), n_nodes, max_nodes, top_k)
-    return moe.route(logits, top_k, gate, allowed=allowed)
+    return moe.route(logits, top_k, gate, bias=bias, route_scale=route_scale, n_groups=n_nodes,
+                     max_groups=max_nodes)
 
 
 @dataclass(frozen=True)

@@ -62,18 +62,37 @@ def curves_figure(curves: dict[str, Sequence[float]], y_title: str, window: int 
 
 
 def routing_heatmap_figure(shares: dict[str, np.ndarray]) -> go.Figure:
-    """Domain × expert heat-maps, one panel per model (rows: the share of a domain's choices)."""
-    fig = make_subplots(rows=1, cols=len(shares), subplot_titles=list(shares),
-                        horizontal_spacing=0.08)
+    """Domain × expert heat-maps, one panel per model stacked top to bottom (each row: the share of
+    a domain's choices), so that the panels' titles never share a line."""
+    n = len(shares)
+    fig = make_subplots(rows=n, cols=1, subplot_titles=list(shares), vertical_spacing=0.22 / max(1, n - 1)
+                        if n > 1 else 0.0)
     for i, share in enumerate(shares.values(), start=1):
         share = np.asarray(share)
         fig.add_heatmap(z=100 * share, x=[f"E{e}" for e in range(share.shape[1])],
-                        y=list(moe_lm.DOMAINS), coloraxis="coloraxis", row=1, col=i,
+                        y=list(moe_lm.DOMAINS), coloraxis="coloraxis", row=i, col=1,
                         hovertemplate="%{y} → %{x}: %{z:.1f}% of its choices<extra></extra>")
-        fig.update_yaxes(autorange="reversed", row=1, col=i, showticklabels=(i == 1))
-    fig.update_layout(template="plotly_white", height=330,
+        fig.update_yaxes(autorange="reversed", row=i, col=1)
+    fig.update_layout(template="plotly_white", height=90 + 190 * n,
                       coloraxis=dict(colorscale="Blues", colorbar=dict(title="%")),
-                      margin=dict(l=90, r=20, t=40, b=40))
+                      margin=dict(l=90, r=20, t=40, b=30))
+    return fig
+
+
+def recall_figure(recalls: dict[str, Sequence[float]]) -> go.Figure:
+    """Share of facts recalled, one dot per seed and a bar at the mean, one column per model."""
+    fig = go.Figure()
+    palette = ["#d95f02", "#1f77b4", "#7f7f7f"]
+    for i, (name, values) in enumerate(recalls.items()):
+        values = np.asarray(values, dtype=float)
+        colour = palette[i % len(palette)]
+        fig.add_bar(x=[name], y=[values.mean()], marker_color=colour, opacity=0.35, showlegend=False,
+                    hovertemplate=name + ": mean %{y:.3f}<extra></extra>")
+        fig.add_scatter(x=[name] * len(values), y=values, mode="markers", showlegend=False,
+                        marker=dict(color=colour, size=11, line=dict(color="#111", width=1)),
+                        hovertemplate=name + ": %{y:.3f}<extra>one seed</extra>")
+    fig.update_layout(template="plotly_white", height=380, yaxis=dict(title="share of facts recalled",
+                      range=[0, 1.05]), margin=dict(l=70, r=20, t=20, b=60))
     return fig
 
 
@@ -129,21 +148,25 @@ def balance_simulator_figure(gammas: Sequence[float] = (0.0, 1e-3, 3e-3, 1e-2, 3
     palette = ["#d62728", "#ff7f0e", "#bcbd22", "#2ca02c", "#1f77b4", "#9467bd"]
     fig = go.Figure()
     first = runs[tuple(shapes[0])]
-    for i, (g, run) in enumerate(zip(gammas, first)):
+    for i, (g, run) in enumerate(zip(gammas, first, strict=True)):
         name = f"γ = {g:g}" + (" (no balancing)" if g == 0 else "")
         fig.add_scatter(y=run.max_over_mean, mode="lines", name=name,
                         line=dict(color=palette[i % len(palette)]),
                         hovertemplate="step %{x}: max/mean %{y:.2f}<extra>" + name + "</extra>")
     fig.add_hline(y=1, line=dict(dash="dot", color="grey"))
-    top = max(float(r.max_over_mean.max()) for rs in runs.values() for r in rs)
+
+    def y_range(shape):
+        return [0.9, 1.08 * max(float(r.max_over_mean.max()) for r in runs[shape])]
+
     slider_steps = [dict(method="update", label=f"{e} experts, top-{k}",
-                         args=[{"y": [r.max_over_mean for r in runs[(e, k)]]}, {}, list(range(len(gammas)))])
+                         args=[{"y": [r.max_over_mean for r in runs[(e, k)]]}, {"yaxis.range": y_range((e, k))},
+                               list(range(len(gammas)))])
                     for e, k in shapes]
-    fig.update_layout(template="plotly_white", height=460,
+    fig.update_layout(template="plotly_white", height=520,
                       xaxis=dict(title="step (a batch of tokens each)"),
-                      yaxis=dict(title="busiest expert's load / mean load", range=[0.9, top * 1.05]),
+                      yaxis=dict(title="max / mean load", range=y_range(tuple(shapes[0]))),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-                      sliders=[dict(active=0, steps=slider_steps, pad=dict(t=50),
+                      sliders=[dict(active=0, steps=slider_steps, pad=dict(t=70),
                                     currentvalue=dict(prefix="router: "))],
-                      margin=dict(l=60, r=20, t=60, b=40))
+                      margin=dict(l=70, r=20, t=90, b=60))
     return fig

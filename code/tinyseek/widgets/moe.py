@@ -14,6 +14,9 @@ import numpy as np
 from .. import moe, moe_lm
 from . import form
 
+# Dark text on an explicit light background: legible whatever the page's theme (light or dark).
+_INK = "color:#111111;background:#ffffff"
+
 
 def routing_explorer(model: moe_lm.TinyLM, seed: int = 0) -> w.VBox:
     """Type or generate a text; see, per character, the experts the model's last MoE layer
@@ -37,10 +40,11 @@ def routing_explorer(model: moe_lm.TinyLM, seed: int = 0) -> w.VBox:
     def render(out):
         chars, experts, gates = out
         rows = "".join(
-            f"<tr><td><code>{html.escape(repr(c))}</code></td><td>"
-            + ", ".join(f"E{e} ({g:.2f})" for e, g in zip(ex, ga)) + "</td></tr>"
-            for c, ex, ga in zip(chars, experts.tolist(), gates.tolist()))
-        return f"<table><tr><th>character</th><th>experts (gate)</th></tr>{rows}</table>"
+            f"<tr><td><code style='{_INK}'>{html.escape(repr(c))}</code></td><td>"
+            + ", ".join(f"E{e} ({g:.2f})" for e, g in zip(ex, ga, strict=True)) + "</td></tr>"
+            for c, ex, ga in zip(chars, experts.tolist(), gates.tolist(), strict=True))
+        return (f"<table style='{_INK}'><tr><th style='{_INK}'>character</th>"
+                f"<th style='{_INK}'>experts (gate)</th></tr>{rows}</table>")
 
     return form(inputs, compute, render, markup=True)   # the table escapes its own pieces
 
