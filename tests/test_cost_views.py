@@ -32,7 +32,7 @@ def test_figure_slider_states_are_the_function_values():
     fig = rental_cost_figure(gpu_hours=1e6, prices=[1.0, 2.0], shares=[0.5, 1.0])
     steps = fig.layout.sliders[0].steps
     assert [s.label for s in steps] == ["$1.00", "$2.00"]
-    for price, step in zip([1.0, 2.0], steps):
+    for price, step in zip([1.0, 2.0], steps, strict=True):
         expected = [cost.rental_cost(1e6, price, s) / 1e6 for s in (0.5, 1.0)]
         assert list(step.args[0]["y"][0]) == pytest.approx(expected)
     assert fig.layout.sliders[0].active == 1  # starts at the report's $2

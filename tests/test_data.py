@@ -85,7 +85,7 @@ def test_conflicts_keep_every_value_and_refuse_a_single_one(tmp_path):
     close = facts["close"]
     assert close.range == (118.42, 118.58) and close.sources == ("a", "b")
     with pytest.raises(ValueError, match="in conflict"):
-        close.value
+        _ = close.value
 
 
 def test_assumptions_need_a_reason_and_no_source(tmp_path):
