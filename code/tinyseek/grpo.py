@@ -36,7 +36,7 @@ def completion_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def policy_gradient_loss(logp, advantages, mask) -> torch.Tensor:
-    """REINFORCE (Williams 1992): minus the mean over completions of A_i x (1/|o_i|) sum_t log pi(o_i,t).
+    """REINFORCE (Williams 1992): minus the mean over completions of A_i x (1/len(o_i)) sum_t log pi(o_i,t).
 
     Its gradient is the score-function estimate of the gradient of the expected reward when
     ``advantages`` are the rewards themselves; any other advantage (a baseline subtracted, a group
