@@ -195,6 +195,8 @@ class CausalSelfAttention(nn.Module):
         self.out = nn.Linear(d_model, d_model, bias=False)
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        """Attend each token of ``x`` (batch, tokens, d_model) to itself and the tokens before it;
+        with a ``cache``, first append this step's keys and values to ``layer``'s, then attend to all."""
         b, t, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=-1)
         q, k, v = (z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v))
