@@ -90,3 +90,58 @@ def test_mla_matches_transformers_naive_absorbed_and_cached():
 def test_v3_caches_576_numbers_per_token_per_layer_as_transformers_projects_them(v3_on_meta):
     latent_and_rope_key = v3_on_meta.model.layers[0].self_attn.kv_a_proj_with_mqa.out_features
     assert mla.deepseek_v3_attention().cached_per_token_per_layer == latent_and_rope_key == 576
+
+
+@pytest.mark.parametrize("bias_spread", [0.0, 0.01, 0.05])
+def test_group_limited_routing_with_bias_matches_transformers_at_v3_shape(bias_spread):
+    """V3's router: sigmoid scores, groups ranked on the bias-corrected scores, 8 of 256 experts
+    from the best 4 of 8 groups, gates renormalised and scaled by 2.5."""
+    c = moe.v3_config()
+    config = hf_config(c, n_group=8, topk_group=4, routed_scaling_factor=2.5, norm_topk_prob=True,
+                       hidden_size=64, num_hidden_layers=1)
+    theirs = hf.DeepseekV3TopkRouter(config)
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.randn(c.n_routed_experts, 64, generator=g))
+        theirs.e_score_correction_bias.copy_(bias_spread * torch.randn(c.n_routed_experts, generator=g))
+    x = torch.randn(512, 64, generator=g)
+    logits, weights, experts = theirs(x)
+    ours = moe.route(logits, c.n_activated_experts, "sigmoid", bias=theirs.e_score_correction_bias,
+                     route_scale=2.5, n_groups=8, max_groups=4)
+    # the same experts for every token (as sets: both take top-k without a defined order)
+    order_theirs, order_ours = experts.sort(dim=-1), ours.experts.sort(dim=-1)
+    assert torch.equal(order_theirs.values, order_ours.values)
+    assert torch.allclose(weights.gather(1, order_theirs.indices), ours.weights.gather(1, order_ours.indices),
+                          atol=1e-6)
+    if bias_spread:
+        # and the bias matters here: ignoring it picks other experts for some tokens
+        unbiased = moe.route(logits, c.n_activated_experts, "sigmoid", route_scale=2.5, n_groups=8, max_groups=4)
+        assert not torch.equal(unbiased.experts.sort(dim=-1).values, order_theirs.values)
+
+
+def test_moe_layer_with_v3_routing_matches_transformers():
+    """The whole MoE layer (V3's routing, 1 shared + top-4 of 16 routed SwiGLU experts in 4 groups)
+    against transformers' DeepseekV3MoE with the same weights."""
+    torch.manual_seed(0)
+    d, width = 32, 8
+    ours = moe.MoELayer(d, width, n_routed=16, n_shared=1, top_k=4, gate="sigmoid", balance="bias",
+                        route_scale=2.5, n_groups=4, max_groups=2)
+    with torch.no_grad():
+        ours.expert_bias.copy_(0.02 * torch.randn(16))
+    config = hf_config(moe.v3_config(), hidden_size=d, moe_intermediate_size=width, n_routed_experts=16,
+                       n_shared_experts=1, num_experts_per_tok=4, n_group=4, topk_group=2,
+                       routed_scaling_factor=2.5, norm_topk_prob=True, num_hidden_layers=1)
+    theirs = hf.DeepseekV3MoE(config)
+    with torch.no_grad():
+        theirs.gate.weight.copy_(ours.router)
+        theirs.gate.e_score_correction_bias.copy_(ours.expert_bias)
+        # transformers stores each expert's gate and up projections stacked, as (out, in) matrices
+        theirs.experts.gate_up_proj.copy_(torch.cat([ours.w_gate, ours.w_up], dim=2).transpose(1, 2))
+        theirs.experts.down_proj.copy_(ours.w_down.transpose(1, 2))
+        theirs.shared_experts.gate_proj.weight.copy_(ours.shared.w_gate.t())
+        theirs.shared_experts.up_proj.weight.copy_(ours.shared.w_up.t())
+        theirs.shared_experts.down_proj.weight.copy_(ours.shared.w_down.t())
+        x = torch.randn(2, 24, d)
+        expected = theirs(x)
+        got, _ = ours(x)
+    assert torch.allclose(got, expected, atol=1e-5), f"{(got - expected).abs().max():.2e}"
