@@ -249,7 +249,8 @@ class MultiHeadLatentAttention(nn.Module):
       ``W_o [sum_j p_ij v_i,j]_i``.
 
     Simplifications against V3: no RMSNorm on the latents ``c`` and ``c_q`` (V3 normalises both),
-    values as wide as the content keys, and no YaRN scaling of long contexts. With those norms
+    values always as wide as the content keys (V3's are: 128 each), and no YaRN scaling of long
+    contexts. With those norms
     removed, ``tests/test_reference_v3.py`` finds transformers' DeepSeek-V3 attention equal to this
     layer to float32 precision in its naive, absorbed and cached forms.
     """
