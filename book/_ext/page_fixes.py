@@ -51,6 +51,13 @@ def _drop_thebe(app, pagename, templatename, context, doctree):
                                   and "THEBE_JS_URL" not in (getattr(js, "attributes", {}).get("body") or "")]
 
 
+def _module_index_list(app, pagename, templatename, context, doctree):
+    """viewcode's index of modules nests a package's modules as a ``<ul>`` directly inside the
+    outer ``<ul>`` (axe: serious); move each nested list into the item before it."""
+    if pagename == "_modules/index" and "body" in context:
+        context["body"] = re.sub(r"</li>\n<ul>(.*?)</ul>", r"\n<ul>\1</ul></li>", context["body"], flags=re.S)
+
+
 def _citation_list(app, pagename, templatename, context, doctree):
     if "body" in context:
         context["body"] = context["body"].replace('<div role="list" class="citation-list">',
@@ -99,4 +106,5 @@ def setup(app):
     app.connect("config-inited", _configure)
     app.connect("html-page-context", _drop_thebe, priority=900)
     app.connect("html-page-context", _citation_list)
+    app.connect("html-page-context", _module_index_list)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
