@@ -115,9 +115,14 @@ SVG_CLIPPED_JS = """async () => {
     const view = svg.viewBox.baseVal;
     if (!view || !view.width) return bad.push(name + ': no viewBox');
     for (const t of svg.querySelectorAll('text')) {
-      const b = t.getBBox();
-      if (b.x < view.x - 0.5 || b.y < view.y - 0.5 || b.x + b.width > view.x + view.width + 0.5
-          || b.y + b.height > view.y + view.height + 0.5)
+      // the text's box in the view box's coordinates, after its own transform (a rotated axis title)
+      const b = t.getBBox(), m = svg.getScreenCTM().inverse().multiply(t.getScreenCTM());
+      const xs = [], ys = [];
+      for (const [x, y] of [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height], [b.x + b.width, b.y + b.height]]) {
+        const p = new DOMPoint(x, y).matrixTransform(m); xs.push(p.x); ys.push(p.y);
+      }
+      if (Math.min(...xs) < view.x - 0.5 || Math.min(...ys) < view.y - 0.5
+          || Math.max(...xs) > view.x + view.width + 0.5 || Math.max(...ys) > view.y + view.height + 0.5)
         bad.push(name + ': text clipped: ' + JSON.stringify(t.textContent.trim().slice(0, 40)));
     }
   };

@@ -50,3 +50,19 @@ def test_roofline_sketch_marks_each_ridge():
         assert f"ridge {rl.ridge_point(chips.get(name), 'fp8'):,.0f}" in svg
     assert "H100 and H800" in svg
     assert len(re.findall("<polyline", svg)) == 2
+
+
+def test_show_svg_labels_the_diagram_and_refuses_bad_input(monkeypatch):
+    import IPython.display
+    from tinyseek import plots
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    plots.show_svg("<svg viewBox='0 0 10 10'><text>a</text></svg>", alt='Two "boxes" & an arrow')
+    html = shown[0]["text/html"]
+    assert html.startswith('<figure class="tinyseek-diagram"><svg role="img" aria-label="Two &quot;boxes&quot;')
+    assert shown[0]["image/svg+xml"].startswith("<svg viewBox") and "Two" in shown[0]["text/plain"]
+    with pytest.raises(ValueError, match="alt must describe"):
+        plots.show_svg("<svg/>", alt=" ")
+    with pytest.raises(ValueError, match="svg must be"):
+        plots.show_svg("<div/>", alt="a real description")

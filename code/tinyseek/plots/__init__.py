@@ -33,6 +33,23 @@ def show(fig: go.Figure, alt: str) -> None:
     display({"text/html": figure_html(fig, alt), "text/plain": plain_text(alt)}, raw=True)
 
 
+def show_svg(svg: str, alt: str) -> None:
+    """Display a generated SVG diagram with ``alt`` as its text alternative.
+
+    The page gets the SVG inline (``role="img"`` with ``alt`` as its label, so the book's CSS and
+    the browser tests see its text); formats without HTML (the PDF) get the SVG itself.
+    """
+    from IPython.display import display
+
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must describe the diagram for readers who cannot see it")
+    if not isinstance(svg, str) or not svg.lstrip().startswith("<svg"):
+        raise ValueError("svg must be the text of an <svg> element")
+    labelled = svg.lstrip().replace("<svg", f'<svg role="img" aria-label="{html.escape(alt)}"', 1)
+    display({"text/html": f'<figure class="tinyseek-diagram">{labelled}</figure>',
+             "image/svg+xml": svg, "text/plain": plain_text(alt)}, raw=True)
+
+
 def plain_text(alt: str) -> str:
     """The figure's text form: its description, marked as a figure."""
     return f"[Figure: {alt.strip()}]"
