@@ -71,14 +71,15 @@ def kv_cache_figure(contexts: Sequence[int] = tuple(2 ** np.arange(10, 18)),
                   args=[{"y": ys(b, d)}, {"title.text": title(b, d)}, list(range(len(models)))])
              for b, d in states]
     fig.update_layout(
-        title=dict(text=title(*states[0]), y=0.98), template="plotly_white", height=520,
+        title=dict(text=title(*states[0]), y=1, yref="container", yanchor="top", pad=dict(t=10)),
+        template="plotly_white", height=560,
         xaxis=dict(title="context length (tokens)", type="log", tickvals=contexts,
                    ticktext=[f"{c // 1024}K" for c in contexts]),
         yaxis=dict(title="KV cache, all layers (GB)", type="log", range=y_range),
         legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0),
         sliders=[dict(active=0, steps=steps, pad=dict(t=50),
                       currentvalue=dict(prefix="batch × precision: "))],
-        margin=dict(l=60, r=20, t=90, b=40))
+        margin=dict(l=60, r=20, t=130, b=40))  # room for the title and a legend of four rows
     return fig
 
 
@@ -153,15 +154,25 @@ def timeline_figure(runs: Sequence[pipeline.Schedule], titles: Sequence[str] | N
                          run.stages <= 8 else 2)
     ranks = max(r.stages for r in runs)
     fig.update_xaxes(title="time (units of the forward computation)", row=len(runs), col=1)
-    fig.update_layout(template="plotly_white", barmode="overlay", bargap=0.15,
-                      height=120 + len(runs) * (60 + height_per_rank * ranks),
-                      legend=dict(orientation="h", y=-0.12), margin=dict(l=60, r=20, t=60, b=40))
+    height = 160 + len(runs) * (60 + height_per_rank * ranks)   # 160: a legend of up to five rows
+    fig.update_layout(template="plotly_white", barmode="overlay", bargap=0.15, height=height,
+                      margin=dict(l=60, r=20, t=60, b=40))
+    _legend_on_top(fig)
+    fig.update_annotations(font=dict(size=13))   # the panels' titles: they must fit a phone's width
     return fig
+
+
+def _legend_on_top(fig: go.Figure, gap: float = 40) -> None:
+    """A horizontal legend ``gap`` pixels above the plotting area, clear of the first panel's title
+    (the top margin grows to hold it, however many rows it wraps into)."""
+    m = fig.layout.margin
+    plot = fig.layout.height - m.t - m.b
+    fig.update_layout(legend=dict(orientation="h", x=0, y=1 + gap / plot, yanchor="bottom"))
 
 
 def _panel_title(run: pipeline.Schedule, label: str) -> str:
     formula = pipeline.table2_bubble(run.name.split()[0], run.stages, run.times)
-    return (f"{label}: one step takes {run.makespan:g}, bubble {run.bubble():g} "
+    return (f"{label}: one step takes {run.makespan:g},<br>bubble {run.bubble():g} "
             f"(Table 2's formula: {formula:g})")
 
 
@@ -190,7 +201,7 @@ def pipeline_explorer_figure(settings: Sequence[tuple[int, int]] = ((4, 8), (4, 
     fig = timeline_figure([r for r, _ in first], [_panel_title(r, t) for r, t in first],
                           height_per_rank=14)
     max_ranks = max(pp for pp, _ in settings)
-    fig.update_layout(height=140 + 3 * (60 + 14 * max_ranks))
+    fig.update_layout(height=140 + 3 * (60 + 14 * max_ranks), margin=dict(l=60, r=20, t=110, b=40))
 
     steps = []
     for (pp, mb), state in zip(settings, states, strict=True):
@@ -206,9 +217,8 @@ def pipeline_explorer_figure(settings: Sequence[tuple[int, int]] = ((4, 8), (4, 
                   for i, (run, label) in enumerate(state)}
         steps.append(dict(method="update", label=f"{pp} stages, {mb} mb", args=[update, layout]))
     fig.update_layout(sliders=[dict(active=0, steps=steps, pad=dict(t=50), x=0.03, len=0.92,
-                                    currentvalue=dict(prefix="pipeline: "))],
-                      legend=dict(orientation="h", y=1.08, yanchor="bottom"),
-                      margin=dict(l=60, r=20, t=110, b=40))
+                                    currentvalue=dict(prefix="pipeline: "))])
+    _legend_on_top(fig, gap=50)
     return fig
 
 

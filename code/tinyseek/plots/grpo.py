@@ -52,14 +52,16 @@ def replay_figure(history: GrpoHistory) -> go.Figure:
     fig.add_scatter(x=[history.eval_step[0]], y=[history.accuracy[0] * 100], mode="markers",
                     marker=dict(size=14, color="#d62728"), name="shown step")
 
-    def title(i):
-        shown = "<br>".join(html.escape(s) for s in history.samples[i][:3])
+    def title(i):  # a completion's answer on a line of its own: a line must fit a phone's width
+        shown = "<br>".join(html.escape(s).replace("&lt;/think&gt;", "&lt;/think&gt;<br>  ", 1)
+                            for s in history.samples[i][:3])
         return f"step {history.eval_step[i]}: {history.accuracy[i]:.0%} held-out<br><sup>{shown}</sup>"
 
     steps = [dict(method="update", label=str(s),
                   args=[{"x": [[s]], "y": [[history.accuracy[i] * 100]]}, {"title.text": title(i)}, [2]])
              for i, s in enumerate(history.eval_step)]
-    fig.update_layout(title=dict(text=title(0), y=0.98, yanchor="top"), template="plotly_white", height=640,
+    fig.update_layout(title=dict(text=title(0), y=1, yref="container", yanchor="top", pad=dict(t=24)),
+                      template="plotly_white", height=670,
                       yaxis=dict(title="held-out accuracy (%)", range=[0, 100], tickvals=[0, 20, 40, 60, 80, 100]),
                       xaxis=dict(title="GRPO step", tickmode="array", tickvals=history.eval_step),
                       yaxis2=dict(title="tokens", overlaying="y", side="right", range=[0, 25],
@@ -67,7 +69,7 @@ def replay_figure(history: GrpoHistory) -> go.Figure:
                       legend=dict(orientation="h", x=0, y=-0.16, xanchor="left", yanchor="top"),
                       sliders=[dict(active=0, steps=steps, x=0, y=-0.42, yanchor="top", pad=dict(t=0),
                                     currentvalue=dict(prefix="step: "))],
-                      margin=dict(l=60, r=60, t=150, b=170))
+                      margin=dict(l=60, r=60, t=180, b=170))
     return fig
 
 

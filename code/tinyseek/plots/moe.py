@@ -115,6 +115,9 @@ def routing_explorer_figure(model: moe_lm.TinyLM, samples: dict[str, str], layer
         shown = np.where(z > 0, z, np.nan)
         return dict(z=shown.T, x=[f"{i}:{c!r}" for i, c in enumerate(chars)], y=experts)
 
+    def title(name):  # short: it must fit a phone's width
+        return f"{name}: experts per character"
+
     first = next(iter(states.values()))
     fig = go.Figure(go.Heatmap(**trace_args(*first), colorscale="Viridis",
                                colorbar=dict(title="gate"), zmin=0,
@@ -123,9 +126,8 @@ def routing_explorer_figure(model: moe_lm.TinyLM, samples: dict[str, str], layer
     for name, (chars, z) in states.items():
         args = trace_args(chars, z)
         steps.append(dict(method="update", label=name,
-                          args=[{"z": [args["z"]], "x": [args["x"]]},
-                                {"title.text": f"{name}: which experts each character goes to"}]))
-    fig.update_layout(title=dict(text=f"{next(iter(states))}: which experts each character goes to"),
+                          args=[{"z": [args["z"]], "x": [args["x"]]}, {"title.text": title(name)}]))
+    fig.update_layout(title=dict(text=title(next(iter(states))), font=dict(size=16)),
                       template="plotly_white", height=420,
                       xaxis=dict(title="position: character", tickangle=-60),
                       yaxis=dict(title="routed expert", autorange="reversed"),

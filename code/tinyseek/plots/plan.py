@@ -23,6 +23,17 @@ def _log_range(values) -> list[float]:
     return [math.log10(min(values) / 2), math.log10(max(values) * 4)]
 
 
+def _wrap(label: str, width: int = 16) -> str:
+    """``label`` broken into lines of about ``width`` characters (an axis label on a phone)."""
+    lines = [""]
+    for word in label.split(" "):
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return "<br>".join(lines)
+
+
 def _reported_line(fig: go.Figure, x: float, label: str) -> None:
     """A dashed vertical line at ``x`` on a log x-axis, labelled at its top."""
     fig.add_vline(x=x, line_dash="dash", line_color="#333")
@@ -52,11 +63,13 @@ def what_if_figure(scenarios: dict[str, plan.Inputs], reported_gpu_hours: float 
     if reported_gpu_hours:
         _reported_line(fig, reported_gpu_hours / 1e6, reported_label)
     fig.update_layout(template="plotly_white", height=120 + 45 * len(names), barmode="overlay",
-                      xaxis=dict(title="planned GPU-hours (millions, log scale)", type="log",
+                      xaxis=dict(title="planned GPU-hours (millions, log)", type="log",
                                  range=_log_range(hours)),
-                      yaxis=dict(categoryorder="array", categoryarray=names[::-1]),
-                      legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=20, t=40, b=40),
-                      title="One input changed at a time")
+                      yaxis=dict(categoryorder="array", categoryarray=names[::-1],
+                                 tickvals=names, ticktext=[_wrap(n) for n in names]),
+                      legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=20, t=70, b=40),
+                      title=dict(text="One input changed at a time", y=1, yref="container",
+                                 yanchor="top", pad=dict(t=10)))
     return fig
 
 
