@@ -30,7 +30,7 @@ def timeline_figure(strands: dict[str, tuple[str, ...]], labels: dict[str, str] 
                         hovertemplate="%{text}<extra></extra>")
     fig.update_layout(
         template="plotly_white", height=120 + 70 * len(strands), showlegend=False,
-        title=dict(text="After the moment: what happened, strand by strand", font=dict(size=14)),
+        title=dict(text="After the moment:<br>what happened, strand by strand", font=dict(size=14)),
         yaxis=dict(tickvals=list(range(len(strands))), ticktext=list(strands), range=[len(strands) - 0.4, -0.6]),
-        xaxis=dict(title="date"), margin=dict(l=130, r=20, t=60, b=50))
+        xaxis=dict(title="date"), margin=dict(l=130, r=20, t=75, b=50))
     return fig

@@ -34,19 +34,21 @@ def rental_cost_figure(gpu_hours: float | None = None,
 
     def title(price):
         one_run = cost.rental_cost(gpu_hours, price)
-        return (f"{units.si(gpu_hours, 4)} GPU-hours at ${price:.2f}/GPU-hour: "
+        return (f"{units.si(gpu_hours, 4)} GPU-hours at ${price:.2f}/GPU-hour:<br>"
                 f"{units.usd(one_run)} for the run alone")
 
     steps = [dict(method="update", label=f"${p:.2f}",
                   args=[{"y": [curve(p)]}, {"title.text": title(p)}, [0]]) for p in prices]
     fig.update_layout(
-        title=title(prices[start]), template="plotly_white", height=460,
-        xaxis_title="the run's share of all GPU time the lab spent (%)",
-        yaxis=dict(title="implied rental-equivalent spend (million USD)", type="log",
+        title=dict(text=title(prices[start]), font=dict(size=15), x=0.02, xanchor="left",
+                   y=0.96, yanchor="top"),
+        template="plotly_white", height=460,
+        xaxis_title="the run's share of the lab's GPU time (%)",
+        yaxis=dict(title="rental-equivalent spend (million USD)", type="log",
                    tickvals=[2, 5, 10, 20, 50, 100, 200, 500]),
         legend=dict(x=0.98, y=0.98, xanchor="right", bgcolor="rgba(255,255,255,0.8)"),
         sliders=[dict(active=start, steps=steps, pad=dict(t=60),
                       currentvalue=dict(prefix="price per GPU-hour: "))],
-        margin=dict(l=60, r=20, t=60, b=40),
+        margin=dict(l=60, r=20, t=80, b=40),
     )
     return fig

@@ -6,6 +6,8 @@ between states precomputed when the book is built.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -81,17 +83,18 @@ def cost_explorer_figure(prices=np.arange(1.0, 6.01, 0.25),
     util_steps = [dict(method="restyle", label=f"{u:.0%}",
                        args=[{"y": [owned(u, hours), owned(u, marks)]}, [1, 3]]) for u in utils]
     fig.update_layout(
-        title=(f"A run's cost, rented or owned (ownership: {units.usd(own.capital_per_gpu, 3)} "
-               f"per GPU over {own.depreciation_years:g} years)"),
-        template="plotly_white", height=560,
+        title=dict(text=(f"A run's cost, rented or owned<br><sup>ownership: {units.usd(own.capital_per_gpu, 3)} "
+                         f"per GPU over {own.depreciation_years:g} years</sup>"), font=dict(size=15),
+                   y=0.96, yanchor="top"),
+        template="plotly_white", height=600,
         xaxis=dict(title="GPU-hours of the run", type="log"),
         yaxis=dict(title="cost (million USD)", type="log"),
-        legend=dict(orientation="h", y=1.02, x=0),
+        legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),  # above the plot, on a phone in two rows
         sliders=[dict(active=p0, steps=price_steps, y=-0.12, pad=dict(t=30),
                       currentvalue=dict(prefix="rental price per GPU-hour: ")),
-                 dict(active=u0, steps=util_steps, y=-0.38, pad=dict(t=30),
+                 dict(active=u0, steps=util_steps, y=-0.5, pad=dict(t=30),
                       currentvalue=dict(prefix="owner's utilisation: "))],
-        margin=dict(l=60, r=20, t=70, b=200),
+        margin=dict(l=60, r=20, t=115, b=250),
     )
     return fig
 
@@ -120,11 +123,14 @@ def break_even_figure(prices=(1.5, 2.0, 3.0), ownership: cost.Ownership | None =
                             text=[f"{u:.0%}"], textposition="top right",
                             marker=dict(size=10, color="#d62728"),
                             hovertemplate=f"break-even at {u:.0%} for ${price:.2f}<extra></extra>")
-    fig.update_layout(title="Owning beats renting above the break-even utilisation",
+    fig.update_layout(title=dict(text="Owning beats renting<br>above the break-even utilisation",
+                                 font=dict(size=15)),
                       template="plotly_white", height=420,
-                      xaxis_title="share of hours the owned GPUs do useful work (%)",
+                      xaxis_title="hours the owned GPUs do useful work (%)",
                       yaxis_title="USD per useful GPU-hour", yaxis_rangemode="tozero",
-                      margin=dict(l=60, r=20, t=60, b=50))
+                      # inside, top right, where the curve has fallen: beside the plot it squeezed a phone's
+                      legend=dict(x=0.98, y=0.98, xanchor="right", yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
+                      margin=dict(l=60, r=20, t=75, b=50))
     return fig
 
 
@@ -151,11 +157,16 @@ def tornado_figure(rows: list[dict] | None = None) -> go.Figure:
                     hovertemplate=("%{y} (%{customdata}): total $%{x:,.0f}M<extra>" + label
                                    + "</extra>"))
     fig.add_vline(x=centre, line=dict(color="black", width=1))
-    fig.update_layout(barmode="overlay", template="plotly_white", height=520,
-                      title=("Which assumption moves the total most "
-                             f"(default total {units.usd(centre * 1e6, 3)})"),
-                      xaxis_title="the lab's total spend over the period (million USD)",
-                      legend=dict(orientation="h", y=-0.15), margin=dict(l=220, r=20, t=60, b=60))
+    # the labels wrapped onto short lines (the bars keep the full names), so the bars keep room on a phone
+    fig.update_layout(barmode="overlay", template="plotly_white", height=620,
+                      title=dict(text=("Which assumption moves the total most<br>"
+                                       f"<sup>default total {units.usd(centre * 1e6, 3)}</sup>"),
+                                 font=dict(size=15)),
+                      xaxis_title="the lab's total spend<br>over the period (million USD)",
+                      yaxis=dict(tickvals=names, ticktext=["<br>".join(textwrap.wrap(n, 18)) for n in names],
+                                 automargin=True),
+                      legend=dict(orientation="h", y=-0.22, yanchor="top"),
+                      margin=dict(l=20, r=20, t=75, b=110))
     return fig
 
 
@@ -205,15 +216,16 @@ def serving_cost_figure(price_lines: dict[str, float], prices=np.arange(1.0, 4.0
     steps = [dict(method="restyle", label=f"${p:.2f}", args=[{"y": curves(p)}, list(range(len(utilisations)))])
              for p in prices]
     fig.update_layout(
-        title="What a million output tokens cost to serve",
-        template="plotly_white", height=520,
+        title=dict(text="What a million output tokens<br>cost to serve", font=dict(size=15)),
+        template="plotly_white", height=600,
         xaxis=dict(title="output tokens per second per 8-GPU node", type="log"),
         yaxis=dict(title="USD per million output tokens", type="log"),
-        legend=dict(orientation="h", y=-0.22, x=0),
+        # the legend under the slider, with room below for the six rows it takes on a phone
+        legend=dict(orientation="h", y=-0.63, yanchor="top", x=0),
         annotations=[dict(x=np.log10(disclosed), y=1, yref="paper", text="DeepSeek's average",
                           showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=11))],
-        sliders=[dict(active=p0, steps=steps, y=-0.45, pad=dict(t=10),
+        sliders=[dict(active=p0, steps=steps, y=-0.25, yanchor="top", pad=dict(t=10),
                       currentvalue=dict(prefix="GPU rental price per hour: "))],
-        margin=dict(l=60, r=20, t=60, b=190),
+        margin=dict(l=60, r=20, t=85, b=270),
     )
     return fig

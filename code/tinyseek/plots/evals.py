@@ -50,10 +50,11 @@ def margin_figure(tie: float = 0.0) -> go.Figure:
                                    "marker.color": [[COLOURS[r.leader] for r in sub]],
                                    "customdata": [[[r.r1, r.o1, r.leader, r.category]
                                                    for r in sub]]}]))
+    # A two-line title anchored at its top overshoots by about its first line's ascent: y leaves room.
     fig.update_layout(
         template="plotly_white", height=480, margin=dict(l=125, r=35, t=95, b=50),
         title=dict(text="R1 minus o1-1217, in points<br><sup>blue: R1 ahead; red: o1 ahead</sup>",
-                   font=dict(size=13), x=0.01, xanchor="left", y=0.98, yanchor="top"),
+                   font=dict(size=13), x=0.01, xanchor="left", y=0.95, yanchor="top"),
         xaxis=dict(title="margin (points)", zeroline=True, zerolinewidth=2, range=[-26, 6]),
         yaxis=dict(automargin=False, autorange="reversed"),
         updatemenus=[dict(buttons=buttons, direction="down", x=0.0, y=1.02, xanchor="left",
