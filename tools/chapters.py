@@ -11,6 +11,7 @@ repository's address and branch come from ``_config.yml`` only; chapters from ``
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from dataclasses import dataclass
@@ -244,7 +245,9 @@ def exercise_links_table(root: Path = ROOT) -> str:
     for nb in exercise_notebooks(root):
         rel = nb.relative_to(root).as_posix()
         lines.append(f"| `{rel}` | {{doc}}`questions </book/exercises/{nb.stem}>` | [open]({binder_link(rel, root)}) "
-                     f"| [open]({colab_link(rel, root)}) | [open]({nbgitpuller_link(rel, root)}) |")
+                     f"| [open]({colab_link(rel, root)}) "
+                     # raw HTML: MyST escapes the & of a markdown link's query string twice
+                     f'| <a href="{html.escape(nbgitpuller_link(rel, root))}">open</a> |')
     return "\n".join(lines)
 
 

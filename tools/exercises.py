@@ -352,8 +352,20 @@ def student_notebook(master: Path) -> str:
         cell["id"] = f"cell-{i:03d}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            cell.source = one_ellipsis_per_run(cell.source)
         cell.metadata.pop("execution", None)
     return nbformat.writes(nb) + "\n"
+
+
+def one_ellipsis_per_run(source: str) -> str:
+    """otter blanks each ``# SOLUTION`` line to ``...`` at its own indentation, so a solution with a
+    nested block or a continued line becomes invalid Python; keep the first ``...`` of each run."""
+    kept: list[str] = []
+    for line in source.splitlines():
+        if line.strip() == "..." and kept and kept[-1].rstrip().endswith("..."):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def bundle(master: Path, out: Path) -> tuple[Path, Path]:
