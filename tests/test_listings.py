@@ -55,7 +55,8 @@ def object_source(path: Path, name: str) -> str:
         if node is None:
             raise LookupError(f"{path.relative_to(ROOT)} has no {name}")
         body = node.body
-    return normalise("\n".join(lines[node.lineno - 1:node.end_lineno]))
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list])   # Sphinx shows the decorators
+    return normalise("\n".join(lines[start - 1:node.end_lineno]))
 
 
 def normalise(code: str) -> str:

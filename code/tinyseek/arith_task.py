@@ -98,6 +98,7 @@ def encode(tokens: list[str]) -> list[int]:
 
 
 def prompt_tokens(problem: Problem) -> list[str]:
+    """The tokens the policy reads for ``problem``: the start token, then its prompt characters."""
     return [BOS, *problem.prompt]
 
 

@@ -120,6 +120,7 @@ def token_logprobs(policy: CharPolicy, prompts: torch.Tensor, completions: torch
 
 
 def completions_text(completions: torch.Tensor) -> list[str]:
+    """Each sampled completion (a row of token ids) as text, up to its end token."""
     return [decode(row) for row in completions]
 
 

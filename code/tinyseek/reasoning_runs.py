@@ -35,6 +35,9 @@ def problems():
 
 
 def weak_base(steps: int = BASE_STEPS, think_rate: float = BASE_THINK_RATE, seed: int = 0) -> CharPolicy:
+    """The chapter's base policy: a CharPolicy trained for ``steps`` on the training problems, a share
+    ``think_rate`` of them with their working written out and the rest answer only (a stand-in
+    for a pre-trained base)."""
     validate.integer("steps", steps, low=0)
     train, _ = problems()
     policy = CharPolicy(prompt_len=2 * N_OPS + 3, seed=seed)
