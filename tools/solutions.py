@@ -79,8 +79,13 @@ class Secret:
 
 
 def secrets(root: Path = ROOT) -> list[Secret]:
-    """Word runs that occur in a solution and nowhere in the text students may see."""
-    public_tokens, found = [], []
+    """Word runs that occur in a solution and nowhere in the text students may see: the masters'
+    public parts, the book's pages (an exercise may ask for what a chapter computes; the errata
+    quote figures) and the package's source (the API reference shows it)."""
+    public_tokens = [words(artifact_text(p)) for p in sorted((root / "book").glob("*.ipynb"))
+                     + sorted((root / "book").glob("*.md"))]
+    public_tokens += [words(p.read_text(encoding="utf-8")) for p in sorted((root / "code").rglob("*.py"))]
+    found = []
     for path in exercises.masters(root):
         stripped = master_solutions(path)
         public_tokens.append(words(stripped.public))

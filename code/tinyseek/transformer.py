@@ -128,7 +128,7 @@ def _check_qkv(q: object, k: object, v: object) -> None:
 
 
 def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Causal scaled dot-product attention, softmax(q kᵀ / √d + mask) v (Vaswani et al. 2017, eq. 1).
+    """Causal scaled dot-product attention, softmax(q k^T / √d + mask) v (Vaswani et al. 2017, eq. 1).
 
     ``q`` is ``(..., T_q, d)``, ``k`` and ``v`` are ``(..., T_k, d)`` and ``(..., T_k, d_v)`` with
     ``T_q ≤ T_k``: the queries are the *last* ``T_q`` tokens of the ``T_k`` (all of them in
