@@ -6,6 +6,7 @@ point shows what happened and the source's status.
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
 import plotly.graph_objects as go
@@ -28,9 +29,17 @@ def timeline_figure(strands: dict[str, tuple[str, ...]], labels: dict[str, str] 
                         text=["<br>".join(textwrap.wrap(f"{r['date']:%d %b %Y}: {r['event']} ({r['status']})", 60))
                               for r in rows],
                         hovertemplate="%{text}<extra></extra>")
+    # a slider that narrows the time axis to one year, or shows the whole record
+    dates = [d for trace in fig.data for d in trace.x]
+    first, last = min(dates), max(dates)
+    spans = {"all": [first - dt.timedelta(days=30), last + dt.timedelta(days=30)]}
+    spans |= {str(y): [dt.date(y, 1, 1), dt.date(y, 12, 31)] for y in range(first.year, last.year + 1)}
+    steps = [dict(method="relayout", label=label, args=[{"xaxis.range": [str(a), str(b)]}])
+             for label, (a, b) in spans.items()]
     fig.update_layout(
         template="plotly_white", height=120 + 70 * len(strands), showlegend=False,
         title=dict(text="After the moment:<br>what happened, strand by strand", font=dict(size=14)),
         yaxis=dict(tickvals=list(range(len(strands))), ticktext=list(strands), range=[len(strands) - 0.4, -0.6]),
-        xaxis=dict(title="date"), margin=dict(l=130, r=20, t=75, b=50))
+        xaxis=dict(title="date", range=[str(d) for d in spans["all"]]), margin=dict(l=130, r=20, t=75, b=110),
+        sliders=[dict(active=0, steps=steps, y=-0.25, pad=dict(t=10), currentvalue=dict(prefix="years shown: "))])
     return fig

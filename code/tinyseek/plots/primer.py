@@ -27,7 +27,19 @@ def loss_curve_figure(losses, vocab_size: int, window: int = 10) -> go.Figure:
     fig.add_hline(y=math.log(vocab_size), line=dict(color="#d62728", dash="dash"),
                   annotation_text=f"guessing uniformly: ln {vocab_size} = {math.log(vocab_size):.2f}",
                   annotation_position="top right")
-    fig.update_layout(template="plotly_white", height=400, margin=dict(l=60, r=20, t=30, b=50),
+    # a slider over the averaging window: every state is computed here, the page only switches
+    windows = sorted({w for w in (1, 5, window, 25, 50) if w <= len(losses)})
+
+    def average(w):
+        return steps[w - 1:], np.convolve(losses, np.ones(w) / w, mode="valid")
+
+    slider_steps = [dict(method="restyle", label=f"{w}",
+                         args=[{"x": [average(w)[0]], "y": [average(w)[1]], "name": [f"average of {w} steps"]}, [1]])
+                    for w in windows]
+    fig.update_layout(template="plotly_white", height=470, margin=dict(l=60, r=20, t=30, b=50),
                       xaxis_title="training step", yaxis=dict(title="next-character loss (nats)", rangemode="tozero"),
-                      legend=dict(orientation="h", y=-0.2))
+                      legend=dict(orientation="h", y=-0.2),
+                      sliders=[dict(active=windows.index(window), steps=slider_steps, y=-0.35, pad=dict(t=10),
+                                    currentvalue=dict(prefix="steps averaged: "))])
+    fig.update_layout(margin=dict(b=130))
     return fig
