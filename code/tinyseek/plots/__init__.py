@@ -24,9 +24,10 @@ def show(fig: go.Figure, alt: str) -> None:
     Beside the HTML the output carries ``text/plain``: the alt text marked as a figure
     (:func:`plain_text`), which is what a terminal, nbval or any format without a browser shows
     instead of an object's repr. The PDF (``make pdf``) does better: its build draws each
-    figure's first state as a vector image from the figure spec inside the HTML (``book/_ext/print_outputs.py``). Drawing it there, not here,
-    keeps a headless browser out of every notebook run (Colab, Binder, ``make book``) and draws
-    the figure with the same plotly.js as the site.
+    figure's first state as a vector image from the figure spec inside the HTML
+    (``book/_ext/print_outputs.py``). Drawing it there, not here, keeps a headless browser out
+    of every notebook run (Colab, Binder, ``make book``) and draws the figure with the same
+    plotly.js as the site.
     """
     from IPython.display import display
 
