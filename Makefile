@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-runtime.txt pyproject.toml | cksum | cut -d' ' -f1)
 JB     := $(BIN)/jupyter-book
+# What a student's kernel has (Binder's binder/postBuild) plus the test runner: the notebooks run here
+RT     := .venv-runtime
+RT_STAMP := $(RT)/.installed-$(shell cat requirements-runtime.txt requirements-grader.txt binder/postBuild pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONHASHSEED := 0
 
 .PHONY: book serve test lint exercises bench clean student autograder pdf pdf-deps vendor browser-deps
@@ -15,6 +18,12 @@ $(STAMP): requirements.txt requirements-runtime.txt pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
 	@rm -f $(VENV)/.installed-*; touch $@
+
+$(RT_STAMP): requirements-runtime.txt requirements-grader.txt binder/postBuild pyproject.toml
+	@test -x $(RT)/bin/python || $(PYTHON) -m venv $(RT)
+	PATH=$(CURDIR)/$(RT)/bin:$$PATH TORCH_INDEX="" bash binder/postBuild
+	$(RT)/bin/python -m pip install -q $$(grep -E '^(pytest|nbval)==' requirements.txt)
+	@rm -f $(RT)/.installed-*; touch $@
 
 CODE := $(shell find code -name '*.py' -o -name '*.yaml')
 
@@ -52,12 +61,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 ## test: lint, unit tests, the strict build, built-site checks, the site in a real browser (Playwright
-## driving chromium: tests/test_browser.py), nbval on every notebook, the student build (no
+## driving chromium: tests/test_browser.py), nbval on every notebook in the runtime environment
+## .venv-runtime (Binder's packages and the test runner, nothing else), the student build (no
 ## solution may leak), otter grading, and the PDF (skipped, saying why, only where TeX cannot be
 ## installed)
-test: lint book student
+test: lint book student $(RT_STAMP)
 	@$(MAKE) --no-print-directory pdf || echo "make pdf failed; tests/test_instructor.py reports why"
-	$(BIN)/python -m pytest -p no:cacheprovider tests book exercises --nbval-lax
+	$(BIN)/python -m pytest -p no:cacheprovider tests; unit=$$?; \
+	$(RT)/bin/python -m pytest -p no:cacheprovider book exercises --nbval-lax; notebooks=$$?; \
+	exit $$(( unit || notebooks ))
 
 ## exercises: regenerate the student notebooks in exercises/ and the exercise pages from
 ## exercises/masters/, and each chapter's metadata from its opening box

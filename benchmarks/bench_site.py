@@ -5,8 +5,8 @@ requests and load time, largest first, beside the budgets tests/test_browser.py 
 
     .venv/bin/python benchmarks/bench_site.py [_build/html]
 
-Then what Binder installs: a fresh virtual environment with only requirements-runtime.txt, its
-size on disk against the budget (1.2 GB), and any build or test tool that crept into it.
+Then what Binder installs: a fresh virtual environment set up by binder/postBuild, its size on
+disk against the budget (benchmarks/budgets.yaml), and any build or test tool that crept into it.
 """
 
 from __future__ import annotations
@@ -21,27 +21,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "tests")]
 
 import browser  # noqa: E402  (tools/browser.py)
+import yaml  # noqa: E402
 
-RUNTIME_BUDGET = 1.2e9
-CPU_TORCH = "https://download.pytorch.org/whl/cpu"
+RUNTIME_BUDGET = yaml.safe_load((ROOT / "benchmarks" / "budgets.yaml").read_text())["binder_image_bytes"]
 
 
 def runtime_size() -> int:
-    """Bytes on disk of a fresh venv with only the runtime pins (what binder/requirements.txt installs)."""
+    """Bytes on disk of a fresh venv after binder/postBuild, Binder's only install step."""
     with tempfile.TemporaryDirectory() as tmp:
         venv = Path(tmp) / "runtime"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        # PyTorch's CPU index, as binder/requirements.txt; unless pip is set up with a local CPU wheel
-        local = any(Path(d).glob("torch-*+cpu-*.whl") for d in os.environ.get("PIP_FIND_LINKS", "").split())
-        index = [] if local else ["--extra-index-url", CPU_TORCH]
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *index, "-r",
-                        str(ROOT / "requirements-runtime.txt")], check=True, cwd=ROOT)
+        env = dict(os.environ, PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
+        # PyTorch's CPU index, as on Binder; unless pip is set up with a local CPU wheel
+        if any(Path(d).glob("torch-*+cpu-*.whl") for d in os.environ.get("PIP_FIND_LINKS", "").split()):
+            env["TORCH_INDEX"] = ""
+        subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], check=True, cwd=ROOT, env=env)
+        from test_setup import BUILD_TOOLS  # tests/test_setup.py: the one list of them
+
         tools = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=freeze"], capture_output=True,
                                text=True, check=True).stdout
-        from test_setup import BUILD_TOOLS, GRADER_NEEDS  # tests/test_setup.py: the one list of them
-
-        names = {line.split("==")[0].lower() for line in tools.splitlines()}
-        crept = sorted(names & (BUILD_TOOLS - GRADER_NEEDS))
+        crept = sorted({line.split("==")[0].lower() for line in tools.splitlines()} & BUILD_TOOLS)
         if crept:
             print(f"build or test tools in the runtime environment: {', '.join(crept)}")
         return sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
@@ -57,7 +56,7 @@ def main(site: Path = ROOT / "_build" / "html") -> int:
     print(f"{len(loads)} pages; heaviest first visit {max(x.bytes for x in loads):,} bytes, heaviest second "
           f"chapter {max(x.second for x in loads):,} bytes (gzip); slowest load {max(x.load_s for x in loads):.2f} s")
     size = runtime_size()
-    print(f"Binder (requirements-runtime.txt, fresh venv): {size / 1e9:.2f} GB installed, budget "
+    print(f"Binder (binder/postBuild, fresh venv): {size / 1e9:.2f} GB installed, budget "
           f"{RUNTIME_BUDGET / 1e9:.1f} GB" + ("  OVER" if size > RUNTIME_BUDGET else ""))
     return 0
 

@@ -1,18 +1,20 @@
 """The project's own set-up promises: exact pins, CPU torch, a lean Binder, the README's commands, CI."""
 
+import ast
 import re
+import sys
 from importlib import metadata
 
+import nbformat
 from conftest import ROOT
 from packaging.requirements import Requirement
 
-# Tools that build or test the book: never in what Binder installs (requirements-runtime.txt).
+# Tools that build or test the book: never in what Binder installs (binder/postBuild: the runtime
+# pins, and the grader without its declared dependencies).
 BUILD_TOOLS = {"jupyter-book", "sphinx", "myst-nb", "myst-parser", "sphinx-book-theme", "pydata-sphinx-theme",
                "sphinxcontrib-bibtex", "sphinx-exercise", "sphinx-reredirects", "playwright", "kaleido", "pytest",
-               "nbval", "ruff", "pre-commit", "nbstripout", "jupyter-cache"}
-# The grader cannot be had without them: otter-grader requires fica, which requires Sphinx, and
-# nbconvert[webpdf], which requires playwright (0.14 GB; otter's PDF export, not its checks).
-GRADER_NEEDS = {"sphinx", "playwright"}
+               "nbval", "ruff", "pre-commit", "nbstripout", "jupyter-cache", "docutils"}
+RUNTIME, GRADER, FULL = (ROOT / f for f in ("requirements-runtime.txt", "requirements-grader.txt", "requirements.txt"))
 
 
 def requirement_lines(path):
@@ -23,20 +25,22 @@ def pins(path) -> list[str]:
     return [x for x in requirement_lines(path) if not x.startswith("-")]
 
 
-def test_every_requirement_is_pinned_exactly_and_the_runtime_is_their_one_home():
-    runtime, full = ROOT / "requirements-runtime.txt", ROOT / "requirements.txt"
-    for line in pins(runtime) + pins(full):
+def test_every_requirement_is_pinned_exactly_and_each_has_one_home():
+    for line in pins(RUNTIME) + pins(GRADER) + pins(FULL):
         assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.+]+", line), f"not pinned: {line}"
-    assert "torch==2.13.0" in pins(runtime)
-    assert "-r requirements-runtime.txt" in requirement_lines(full)
-    twice = {Requirement(x).name.lower() for x in pins(runtime)} & {Requirement(x).name.lower() for x in pins(full)}
-    assert not twice, f"pinned in both requirements files: {twice}"
+    assert "torch==2.13.0" in pins(RUNTIME)
+    assert {"-r requirements-runtime.txt", "-r requirements-grader.txt"} <= set(requirement_lines(FULL))
+    names = [Requirement(x).name.lower() for x in pins(RUNTIME) + pins(GRADER) + pins(FULL)]
+    assert len(names) == len(set(names)), f"pinned twice: {sorted({n for n in names if names.count(n) > 1})}"
 
 
-def test_binder_installs_only_the_runtime_with_cpu_torch():
-    lines = requirement_lines(ROOT / "binder" / "requirements.txt")
-    assert "-r ../requirements-runtime.txt" in lines and "-r ../requirements.txt" not in lines
-    assert any("download.pytorch.org/whl/cpu" in x for x in lines)
+def test_binder_installs_the_runtime_with_cpu_torch_and_the_grader_without_its_dependencies():
+    assert not (ROOT / "binder" / "requirements.txt").exists(), "binder/postBuild is the one install step"
+    steps = [x for x in (ROOT / "binder" / "postBuild").read_text().splitlines() if x.startswith("pip install")]
+    assert len(steps) == 2 and all("--no-compile" in x for x in steps), steps
+    assert "download.pytorch.org/whl/cpu" in (ROOT / "binder" / "postBuild").read_text()
+    assert "-r requirements-runtime.txt" in steps[0] and "--no-deps" not in steps[0]
+    assert "--no-deps -r requirements-grader.txt" in steps[1]
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
 
 
@@ -58,10 +62,38 @@ def _closure(names: list[str]) -> set[str]:
     return {name for name, _ in seen}
 
 
+def runtime_distributions() -> set[str]:
+    """What binder/postBuild installs: the runtime pins with their dependencies, the grader without."""
+    return _closure([Requirement(x).name for x in pins(RUNTIME)] + ["tinyseek"]) | {
+        Requirement(x).name.lower() for x in pins(GRADER)}
+
+
 def test_no_build_or_test_tool_in_the_runtime():
-    names = [Requirement(x).name for x in pins(ROOT / "requirements-runtime.txt")] + ["tinyseek"]
-    crept = sorted(_closure(names) & BUILD_TOOLS - (GRADER_NEEDS & _closure(["otter-grader"])))
-    assert not crept, f"requirements-runtime.txt pulls in build or test tools: {crept}"
+    crept = sorted(runtime_distributions() & BUILD_TOOLS)
+    assert not crept, f"Binder would install build or test tools: {crept}"
+
+
+def imported_modules(path) -> set[str]:
+    """Top-level modules a notebook's code cells import (IPython magics left out)."""
+    names = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code":
+            code = "\n".join(x for x in cell.source.splitlines() if not x.lstrip().startswith(("%", "!")))
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.Import):
+                    names |= {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_notebook_runs_on_what_binder_installs():
+    """A chapter or exercise importing a build or test tool (myst_nb, pytest) fails in Binder and Colab."""
+    runtime, provided = runtime_distributions(), metadata.packages_distributions()
+    for path in sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "exercises").rglob("*.ipynb")):
+        missing = {m for m in imported_modules(path) - set(sys.stdlib_module_names) - {"tinyseek"}
+                   if not {d.lower() for d in provided.get(m, [])} & runtime}
+        assert not missing, f"{path.relative_to(ROOT)} imports {sorted(missing)}, which Binder does not install"
 
 
 def test_readme_shows_the_two_commands_and_ci_runs_the_test_one():

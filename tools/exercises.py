@@ -22,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
 import yaml
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,8 +49,9 @@ BRANCH = "{branch}"
 NOTEBOOK = "{notebook}"
 if importlib.util.find_spec("tinyseek") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"tinyseek @ git+{{REPO}}@{{BRANCH}}"], check=True)
-if importlib.util.find_spec("otter") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{otter}"], check=True)
+if importlib.util.find_spec("otter") is None:  # without otter's PDF export and Sphinx (see requirements-grader.txt)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", {grader_needs}], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", {grader}], check=True)
 if "google.colab" in sys.modules and not pathlib.Path(NOTEBOOK).exists():
     raw = REPO.replace("https://github.com/", "https://raw.githubusercontent.com/")
     urllib.request.urlretrieve(f"{{raw}}/{{BRANCH}}/exercises/{{NOTEBOOK}}", NOTEBOOK)
@@ -257,10 +260,22 @@ def write_pages(solutions: bool = True, root: Path = ROOT) -> list[Path]:
 # The student notebook
 # ---------------------------------------------------------------------------------------------
 
+def grader_pins() -> tuple[list[str], list[str]]:
+    """The grader's pins (requirements-grader.txt, installed without their dependencies) and the
+    names of what they run on, unpinned so that a kernel that has them (Colab) keeps its own."""
+    pins = [x for x in (ROOT / "requirements-grader.txt").read_text().splitlines() if x and x[0] != "#"]
+    needs = {Requirement(r).name for pin in pins for r in metadata.requires(pin.split("==")[0]) or []
+             if "extra" not in str(Requirement(r).marker)}
+    # fica needs Sphinx and docutils only for its Sphinx directive; a bare name drops nbconvert's [webpdf]
+    return pins, sorted(needs - {"sphinx", "docutils"} - {pin.split("==")[0] for pin in pins})
+
+
 def setup_source(notebook: str) -> str:
     repo, branch = chapters.repository(ROOT)
-    pins = re.findall(r"^otter-grader==\S+", (ROOT / "requirements-runtime.txt").read_text(), re.M)
-    return SETUP.format(repo=repo, branch=branch, notebook=notebook, otter=pins[0] if pins else "otter-grader")
+    grader, needs = grader_pins()
+    return SETUP.format(repo=repo, branch=branch, notebook=notebook,
+                        grader=", ".join(map(repr, grader)).replace("'", '"'),
+                        grader_needs=", ".join(map(repr, needs)).replace("'", '"'))
 
 
 def prepared(master: Path, generate: bool = False) -> nbformat.NotebookNode:

@@ -14,6 +14,24 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs_version
 
 
+def glue(name: str, value, display: bool = True) -> None:
+    """Hand ``value`` to the book's page under ``name`` (MyST-NB's ``glue``) where the book is built.
+
+    The chapters glue every number their prose quotes. Building the book needs ``myst_nb``; a
+    student's kernel (Binder, Colab) has no book engine, so there the value is only shown, when
+    ``display`` asks for it, and the chapter runs the same.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as show_value
+
+            show_value(value)
+        return
+    myst_glue(name, value, display=display)
+
+
 def show(fig: go.Figure, alt: str) -> None:
     """Display ``fig`` in a notebook and on the static site, with ``alt`` as its text alternative.
 
