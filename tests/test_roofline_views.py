@@ -73,6 +73,7 @@ def test_roofline_figure_draws_the_910c_once_per_source_and_its_range_in_the_tit
     for v in fact.values:
         line = named[f"910C, {data.value(f'chip_source_labels.{v.source}')}: {v.value:,.0f}"]
         assert max(line.y) == v.value                           # the roof is that source's peak
+        assert v.where[:25] in line.hovertemplate.replace("<br>", " ")   # and says what the source says
         assert min(line.y) == pytest.approx(chips.bounds("Ascend 910C")[0].memory_bandwidth_gbs / 1000)
     steps = fig.layout.sliders[0].steps
     assert "910C 32*" in steps[0].args[1]["title.text"]        # memory-bound: one bandwidth, one value

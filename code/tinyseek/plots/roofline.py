@@ -6,6 +6,8 @@ Every number drawn is computed by ``tinyseek.roofline``; the figures only lay th
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -20,18 +22,18 @@ DISPUTED_COLOUR = "#008080"   # a chip whose sources disagree: one line per sour
 _RATE = {"bf16": "bf16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops"}
 
 
-def disputed_lines(names, precision: str) -> list[tuple[chipdb.Chip, str]]:
+def disputed_lines(names, precision: str) -> list[tuple[chipdb.Chip, str, str]]:
     """For each chip of ``names`` that has a figure at ``precision``: one version per sourced
-    value of its (disputed) throughput, with a label saying whose, e.g. "910C, Huawei: 800".
-    Chips lacking the precision are left out (the Ascend 910C has no FP8 figure)."""
+    value of its (disputed) throughput, with a label saying whose, e.g. "910C, Huawei: 800", and
+    what that source says. Chips lacking the precision are left out (the 910C has no FP8 figure)."""
     lines = []
     for name in names:
         low, _ = chipdb.bounds(name)
         if low.tops(precision) is None or low.memory_bandwidth_gbs is None:
             continue
         short = low.name.split(" ")[-1]
-        for chip, label, _where in sourced_variants(name, _RATE[precision]):
-            lines.append((chip, f"{short}, {label}: {rl.peak_tflops(chip, precision):,.0f}"))
+        for chip, label, where in sourced_variants(name, _RATE[precision]):
+            lines.append((chip, f"{short}, {label}: {rl.peak_tflops(chip, precision):,.0f}", where))
     return lines
 
 
@@ -62,14 +64,16 @@ def roofline_figure(names=("A100", "H100", "H800", "H20", "H200", "B200"), preci
                         marker=dict(color=colour, symbol="triangle-down", size=9),
                         showlegend=False, hovertemplate=f"{chip.name} ridge point: "
                         "%{x:.0f} FLOP/byte<extra></extra>")
-    for (chip, label), dash in zip(ranged, ("solid", "dot", "dash") * len(ranged), strict=False):
+    for (chip, label, where), dash in zip(ranged, ("solid", "dot", "dash") * len(ranged), strict=False):
+        said = "<br>".join(textwrap.wrap(where, 40))
         fig.add_scatter(x=grid, y=[rl.attainable_tflops(chip, precision, i) for i in grid], mode="lines",
                         line=dict(color=DISPUTED_COLOUR, dash=dash, width=2), name=label,
-                        hovertemplate=f"{label}<br>%{{x:.1f}} FLOP/byte → %{{y:,.0f}} TFLOPS<extra></extra>")
+                        hovertemplate=f"{label}<br>{said}<br>%{{x:.1f}} FLOP/byte → %{{y:,.0f}} "
+                                      "TFLOPS<extra></extra>")
         fig.add_scatter(x=[rl.ridge_point(chip, precision)], y=[rl.peak_tflops(chip, precision)],
                         mode="markers", marker=dict(color=DISPUTED_COLOUR, symbol="triangle-down", size=9),
                         showlegend=False, hovertemplate=f"{label}: ridge point %{{x:.0f}} FLOP/byte<extra></extra>")
-    moving_chips = chosen + [chip for chip, _ in ranged]
+    moving_chips = chosen + [chip for chip, _, _ in ranged]
     first_marker = len(fig.data)
 
     def markers(i):
@@ -78,7 +82,7 @@ def roofline_figure(names=("A100", "H100", "H800", "H20", "H200", "B200"), preci
     def ranges(i):
         """'910C 780–800' (or one number where the sources agree there), per disputed chip."""
         by_chip: dict[str, list] = {}
-        for chip, _ in ranged:
+        for chip, _, _ in ranged:
             by_chip.setdefault(chip.name.split(" ")[-1], []).append(chip)
         parts = []
         for short, versions in by_chip.items():
