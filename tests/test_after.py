@@ -59,3 +59,21 @@ def test_timeline_figure_draws_every_dated_fact_once_per_strand():
         assert all(r["event"][:20] in t.replace("<br>", " ") for r, t in zip(rows, trace.text, strict=True))
     with pytest.raises(ValueError, match="at least one strand"):
         figs.timeline_figure({})
+
+
+def test_reports_of_deepseek_on_ascend_say_how_firm_they_are():
+    standings = ("Vendor statement", "Vendor statements", "Reported, unnamed sources", "Unverified claim")
+    rows = after.timeline("deepseek_on_ascend")
+    assert len(rows) == len(data.group("deepseek_on_ascend"))
+    for r in rows:
+        assert r["event"].split(": ", 1)[0] in standings, r["event"]
+    # no entry claims a released model was trained on Ascend; the training report says an attempt failed
+    assert "could not complete a training run" in data.fact("deepseek_on_ascend.r2_training_report").note
+
+
+def test_supply_figures_say_where_they_come_from():
+    for key, fact in data.group("domestic_supply").items():
+        assert fact.values[0].where, key                    # every figure says where in its source
+    ds = data.group("domestic_supply")
+    assert ds["yield_910c_2024"].value < ds["yield_910c_2025"].value < ds["yield_viable"].value
+    assert ds["hibl_bandwidth_gbs"].value < chips.get("Ascend 910C").memory_bandwidth_gbs

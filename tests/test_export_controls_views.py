@@ -4,9 +4,9 @@ import math
 
 import pytest
 from conftest import shows_error
-from tinyseek import chips, plots
+from tinyseek import chips, data, plots
 from tinyseek import export_controls as ec
-from tinyseek.plots.export_controls import classifier_figure, regions_2023
+from tinyseek.plots.export_controls import classifier_figure, regions_2023, source_label, sourced_variants
 from tinyseek.widgets.export_controls import chip_classifier
 
 
@@ -78,3 +78,33 @@ def test_regions_come_from_the_rule_thresholds():
 def test_figure_html_has_alt_text():
     html = plots.figure_html(classifier_figure(), alt="chips on the TPP-density plane")
     assert 'aria-label="chips on the TPP-density plane"' in html
+
+
+def test_ascends_without_a_die_area_are_bands_with_one_line_per_source():
+    fig = classifier_figure()
+    lines = {t.name: t for t in fig.data if t.name and t.name.startswith("Ascend")}
+    for name in ("Ascend 910B", "Ascend 910C"):
+        fact = chips.conflicts(name)["bf16_tflops"]
+        assert len([n for n in lines if n.startswith(name)]) == len(fact.values) >= 2  # no value dropped
+        for v in fact.values:
+            label = data.value(f"chip_source_labels.{v.source}")
+            line = lines[f"{name}: {label}, TPP {v.value * 16:,.0f}"]   # TPP = 16-bit rate × 16
+            assert set(line.x) == {v.value * 16}
+            assert line.y[0] <= 1 and line.y[-1] >= 50        # over the whole density axis
+            assert label in line.hovertext and v.where[:20] in line.hovertext.replace("<br>", " ")
+            assert "no die area" in line.hovertext
+    # the visible labels say whose each figure is, with its TPP
+    notes = [a.text for a in fig.layout.annotations if "910" in a.text]
+    assert any("12,480 SemiAnalysis" in n and "12,800 Huawei" in n for n in notes)
+    assert any("4,096 Huawei 2019" in n and "5,120 Boardor" in n for n in notes)
+    # the 910C is 3A090.a.1 at both ends; the 910B's low end cannot be judged without a die area
+    assert "3A090.a.1" in lines["Ascend 910C: SemiAnalysis, TPP 12,480"].hovertext
+    assert "cannot be judged (die_area_mm2 missing)" in lines["Ascend 910B: Huawei 2019, TPP 4,096"].hovertext
+
+
+def test_sourced_variants_keep_every_value_with_its_source():
+    variants = sourced_variants("Ascend 910C")
+    assert [(c.bf16_tflops, label) for c, label, _ in variants] == [(780, "SemiAnalysis"), (800, "Huawei")]
+    ((h100, label, where),) = sourced_variants("H100")    # undisputed: the chip once, with its source
+    assert h100.bf16_tflops == chips.get("H100").bf16_tflops and "1,979" in where
+    assert source_label("no_such_key") == "no_such_key"

@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import shows_error
-from tinyseek import chips
+from tinyseek import chips, data
 from tinyseek import roofline as rl
 from tinyseek.plots.roofline import all_to_all_figure, roofline_figure
 from tinyseek.widgets.roofline import all_to_all_calculator, roofline_calculator
@@ -35,7 +35,8 @@ def test_all_to_all_widget_by_hand():
 
 
 def test_roofline_figure_states_are_function_values():
-    fig = roofline_figure(names=("H100", "H20"), precision="bf16", intensities=[10, 100, 1000])
+    fig = roofline_figure(names=("H100", "H20"), precision="bf16", intensities=[10, 100, 1000],
+                          disputed=())
     steps = fig.layout.sliders[0].steps
     h100, h20 = chips.get("H100"), chips.get("H20")
     for i, step in zip([10, 100, 1000], steps, strict=True):
@@ -62,3 +63,30 @@ def test_all_to_all_figure_marks_links_and_compute():
     assert list(marks.y) == pytest.approx([1e8 * 7 / 8 / 200e9 * 1e3, 1e8 * 7 / 8 / 50e9 * 1e3])
     compute = next(t for t in fig.data if t.name == "compute")
     assert list(compute.y) == [1.0, 1.0]  # the compute line, in ms
+
+
+def test_roofline_figure_draws_the_910c_once_per_source_and_its_range_in_the_title():
+    fig = roofline_figure(intensities=[10, 1000])
+    fact = chips.conflicts("Ascend 910C")["bf16_tflops"]
+    named = {t.name: t for t in fig.data if t.name and t.name.startswith("910C")}
+    assert len(named) == len(fact.values) >= 2                 # every sourced value, none picked
+    for v in fact.values:
+        line = named[f"910C, {data.value(f'chip_source_labels.{v.source}')}: {v.value:,.0f}"]
+        assert max(line.y) == v.value                           # the roof is that source's peak
+        assert v.where[:25] in line.hovertemplate.replace("<br>", " ")   # and says what the source says
+        assert min(line.y) == pytest.approx(chips.bounds("Ascend 910C")[0].memory_bandwidth_gbs / 1000)
+    steps = fig.layout.sliders[0].steps
+    assert "910C 32*" in steps[0].args[1]["title.text"]        # memory-bound: one bandwidth, one value
+    assert "910C 780–800" in steps[1].args[1]["title.text"]    # compute-bound: the sources' range
+    lo, hi = sorted(v.value for v in fact.values)
+    moved = [y[0] for y in steps[1].args[0]["y"]]                # a marker on each source's line
+    assert lo in moved and hi in moved
+    for step in steps:
+        assert all(len(line) <= 60 for line in step.args[1]["title.text"].replace("<sup>", "")
+                   .replace("</sup>", "").split("<br>"))
+
+
+def test_roofline_figure_leaves_out_a_disputed_chip_without_the_precision():
+    fig = roofline_figure(names=("H100", "H20"), precision="fp8")   # the 910C has no FP8 figure
+    assert not [t for t in fig.data if t.name and "910C" in t.name]
+    assert "910C" not in fig.layout.title.text

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .. import chips as chipdb
+from .. import data
 from .. import export_controls as ec
 from . import svg
 
@@ -21,6 +22,32 @@ Y_RANGE = (0.8, 60)       # performance-density axis (log)
 TITLE_WIDTH = 46          # characters per title line: the title must fit a 390 px phone
 HIDDEN = "rgba(0,0,0,0)"  # slider step labels: too many for a phone; the current value shows
 COLOURS = {"3A090.a": "rgba(214,39,40,0.13)", "3A090.b": "rgba(255,127,14,0.16)"}
+RATE_FIELDS = ("bf16_tflops", "fp8_tflops", "int8_tops")
+NO_AREA = "#6a3d9a"       # chips with no published die area: a band over their TPP, every height
+
+
+def source_label(key: str) -> str:
+    """The few words a chart labels source ``key`` with (``chip_source_labels`` in the data);
+    the key itself for a source the data gives no label."""
+    try:
+        return str(data.value(f"chip_source_labels.{key}"))
+    except KeyError:
+        return key
+
+
+def sourced_variants(name: str, field: str | None = None) -> list[tuple[chipdb.Chip, str, str]]:
+    """One version of chip ``name`` per sourced value of its disputed throughput ``field`` (by
+    default the first disputed of BF16, FP8, INT8), each with its source's label and what the
+    source says: ``(chip, label, where)``. A chip whose throughput is not disputed gives itself,
+    once, with the source of that figure. Other disputed fields stay at their lowest value."""
+    disputed = chipdb.conflicts(name)
+    low, _ = chipdb.bounds(name)
+    field = field or next((f for f in RATE_FIELDS if f in disputed), None)
+    if field is None or field not in disputed:
+        fact = next(chipdb.fact(name, f) for f in RATE_FIELDS if getattr(low, f) is not None)
+        return [(low, source_label(fact.source), fact.values[0].where)]
+    return [(low.with_(**{field: v.value}), source_label(v.source), v.where)
+            for v in disputed[field].values]
 
 
 def _hover(chip: chipdb.Chip) -> str:
@@ -30,6 +57,48 @@ def _hover(chip: chipdb.Chip) -> str:
     for rule in ec.RULES_CLASSIFIED:
         lines.append(f"{rule}: {ec.classify(chip, rule).reason}")
     return "<br>".join(lines)
+
+
+def _hover_no_area(chip: chipdb.Chip, label: str, where: str) -> str:
+    lines = [f"<b>{chip.name}</b>: {label}", wrap(where, 40), f"TPP {ec.tpp(chip):,.0f}; no die area "
+             "published, so no density"]
+    for rule in ec.RULES_CLASSIFIED:
+        try:
+            lines.append(f"{rule}: {ec.classify(chip, rule).reason}")
+        except ValueError as err:
+            lines.append(f"{rule}: cannot be judged ({str(err).split(':')[0]} missing)")
+    return "<br>".join(lines)
+
+
+def add_no_area_bands(fig: go.Figure) -> list[str]:
+    """Draw every chip of the database that has a TPP but no die area as a band over the whole
+    density axis (its density is unknown), one vertical line per sourced value, each line named
+    with its source; the band's label lists the values with whose they are. Returns the names of
+    the chips drawn."""
+    drawn = []
+    ys = list(np.geomspace(*Y_RANGE, 15))
+    for chip in chipdb.all():
+        low, high = chipdb.bounds(chip.name)
+        if low.die_area_mm2 is not None or not any(getattr(low, f) for f in RATE_FIELDS):
+            continue
+        variants = sorted(sourced_variants(chip.name), key=lambda v: ec.tpp(v[0]))
+        tpps = [ec.tpp(v[0]) for v in variants]
+        fig.add_shape(type="rect", x0=tpps[0], x1=tpps[-1], y0=Y_RANGE[0], y1=Y_RANGE[1],
+                      fillcolor="rgba(106,61,154,0.12)", line=dict(width=0), layer="below")
+        for (variant, label, where), x, dash in zip(variants, tpps, ("dot", "dash", "solid"), strict=False):
+            fig.add_scatter(x=[x] * len(ys), y=ys, mode="lines", line=dict(color=NO_AREA, width=1.5, dash=dash),
+                            name=f"{chip.name}: {label}, TPP {x:,.0f}",
+                            hovertext=_hover_no_area(variant, label, where), hoverinfo="text")
+        short = chip.name.split(" ")[-1]
+        lines = [f"<b>{short}</b>, TPP:"] + [f"{x:,.0f} {label}" for (_, label, _), x in
+                                                       zip(variants, tpps, strict=True)]
+        first = len(drawn) == 0   # the first band's label ends at its right edge, the next starts there
+        fig.add_annotation(x=np.log10(tpps[-1]), y=np.log10(Y_RANGE[0] * 1.04),
+                           text="<br>".join(lines), showarrow=False, align="right" if first else "left",
+                           xanchor="right" if first else "left", yanchor="bottom",
+                           font=dict(size=12, color=NO_AREA), bgcolor="rgba(255,255,255,0.8)")
+        drawn.append(chip.name)
+    return drawn
 
 
 def wrap(s: str, width: int = TITLE_WIDTH) -> str:
@@ -59,8 +128,8 @@ def classifier_figure(die_area_mm2: float = 814.0,
     The slider moves a hypothetical data-centre chip with ``die_area_mm2`` of die (default: the
     GH100's) through dense 8-bit TOPS; the title gives its verdict under 2023, and under 2022
     with a 900 GB/s and with a 400 GB/s interconnect. Chips with a disputed die area are drawn
-    as a vertical segment over their range; chips with no die area at all are left out (the
-    chapter lists them).
+    as a vertical segment over their range; chips with no published die area (the Ascends) as a
+    band over their TPP at every density, one line per source (:func:`add_no_area_bands`).
     """
     tops_steps = np.asarray(tops_steps, float)
     fig = go.Figure()
@@ -81,7 +150,7 @@ def classifier_figure(die_area_mm2: float = 814.0,
         except ValueError:
             continue
         if low.die_area_mm2 is None:
-            continue
+            continue   # drawn by add_no_area_bands
         if low.die_area_mm2 != high.die_area_mm2:  # disputed area: a segment over the range
             ys = [ec.performance_density(low), ec.performance_density(high)]
             fig.add_scatter(x=[ec.tpp(low)] * 2, y=ys, mode="lines+markers+text",
@@ -97,6 +166,7 @@ def classifier_figure(die_area_mm2: float = 814.0,
                     name="chips in the database",
                     hovertext=["<br><br>".join(_hover(c) for c in group) for group in placed.values()],
                     hoverinfo="text")
+    add_no_area_bands(fig)
 
     def mine(tops: float) -> chipdb.Chip:
         return chipdb.Chip(name="your chip", int8_tops=float(tops), fp8_tflops=float(tops),

@@ -6,28 +6,51 @@ Every number drawn is computed by ``tinyseek.roofline``; the figures only lay th
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
 from .. import chips as chipdb
 from .. import roofline as rl
 from . import svg
+from .export_controls import sourced_variants
 
 SAME_ROOFLINE = {"H100": ("H100", "H800")}   # same tensor cores, same HBM: one line for both
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+DISPUTED_COLOUR = "#008080"   # a chip whose sources disagree: one line per source, same colour
+_RATE = {"bf16": "bf16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops"}
+
+
+def disputed_lines(names, precision: str) -> list[tuple[chipdb.Chip, str, str]]:
+    """For each chip of ``names`` that has a figure at ``precision``: one version per sourced
+    value of its (disputed) throughput, with a label saying whose, e.g. "910C, Huawei: 800", and
+    what that source says. Chips lacking the precision are left out (the 910C has no FP8 figure)."""
+    lines = []
+    for name in names:
+        low, _ = chipdb.bounds(name)
+        if low.tops(precision) is None or low.memory_bandwidth_gbs is None:
+            continue
+        short = low.name.split(" ")[-1]
+        for chip, label, where in sourced_variants(name, _RATE[precision]):
+            lines.append((chip, f"{short}, {label}: {rl.peak_tflops(chip, precision):,.0f}", where))
+    return lines
 
 
 def roofline_figure(names=("A100", "H100", "H800", "H20", "H200", "B200"), precision: str = "bf16",
-                    intensities=None) -> go.Figure:
+                    intensities=None, disputed=("Ascend 910C",)) -> go.Figure:
     """Rooflines of ``names`` at ``precision`` (log-log), one marker per chip at the slider's
     intensity; the title gives each chip's attainable TFLOPS there and whether it is memory-bound.
 
     The H800's roofline is the H100's (same compute, same HBM): it is drawn dashed on top of it
-    and named so in the legend. The title is broken into short lines so that it fits a phone.
+    and named so in the legend. Each chip of ``disputed`` gets one line per source of its peak
+    (:func:`disputed_lines`), named with whose figure it is, and the title gives its range.
+    The title is broken into short lines so that it fits a phone.
     """
     chosen = [chipdb.get(n) for n in names]
+    ranged = disputed_lines(disputed, precision)
     intensities = np.logspace(0, 4, 41) if intensities is None else np.asarray(intensities, float)
-    grid = np.logspace(-0.5, 4.5, 200)
+    grid = np.logspace(0, 4.5, 200)
     fig = go.Figure()
     for chip, colour in zip(chosen, PALETTE, strict=False):
         same = chip.name.startswith("H800")
@@ -41,33 +64,59 @@ def roofline_figure(names=("A100", "H100", "H800", "H20", "H200", "B200"), preci
                         marker=dict(color=colour, symbol="triangle-down", size=9),
                         showlegend=False, hovertemplate=f"{chip.name} ridge point: "
                         "%{x:.0f} FLOP/byte<extra></extra>")
+    for (chip, label, where), dash in zip(ranged, ("solid", "dot", "dash") * len(ranged), strict=False):
+        said = "<br>".join(textwrap.wrap(where, 40))
+        fig.add_scatter(x=grid, y=[rl.attainable_tflops(chip, precision, i) for i in grid], mode="lines",
+                        line=dict(color=DISPUTED_COLOUR, dash=dash, width=2), name=label,
+                        hovertemplate=f"{label}<br>{said}<br>%{{x:.1f}} FLOP/byte → %{{y:,.0f}} "
+                                      "TFLOPS<extra></extra>")
+        fig.add_scatter(x=[rl.ridge_point(chip, precision)], y=[rl.peak_tflops(chip, precision)],
+                        mode="markers", marker=dict(color=DISPUTED_COLOUR, symbol="triangle-down", size=9),
+                        showlegend=False, hovertemplate=f"{label}: ridge point %{{x:.0f}} FLOP/byte<extra></extra>")
+    moving_chips = chosen + [chip for chip, _, _ in ranged]
     first_marker = len(fig.data)
 
     def markers(i):
-        return [rl.attainable_tflops(c, precision, i) for c in chosen]
+        return [rl.attainable_tflops(c, precision, i) for c in moving_chips]
+
+    def ranges(i):
+        """'910C 780–800' (or one number where the sources agree there), per disputed chip."""
+        by_chip: dict[str, list] = {}
+        for chip, _, _ in ranged:
+            by_chip.setdefault(chip.name.split(" ")[-1], []).append(chip)
+        parts = []
+        for short, versions in by_chip.items():
+            ys = sorted(rl.attainable_tflops(c, precision, i) for c in versions)
+            star = "*" if rl.is_memory_bound(versions[0], precision, i) else ""
+            span = f"{ys[0]:,.0f}" if round(ys[0]) == round(ys[-1]) else f"{ys[0]:,.0f}–{ys[-1]:,.0f}"
+            parts.append(f"{short} {span}{star}")
+        return parts
 
     def title(i):
         parts = [f"{c.name.split(' ')[0]} {rl.attainable_tflops(c, precision, i):,.0f}"
-                 f"{'*' if rl.is_memory_bound(c, precision, i) else ''}" for c in chosen]
+                 f"{'*' if rl.is_memory_bound(c, precision, i) else ''}" for c in chosen] + ranges(i)
         lines = [", ".join(parts[k:k + 3]) for k in range(0, len(parts), 3)]
         return (f"At {i:,.1f} FLOP/byte ({precision.upper()}), TFLOPS:<br>" + "<br>".join(lines)
                 + "<br><sup>* memory-bound (left of the chip's ridge ▼)</sup>")
 
     start = int(np.argmin(abs(np.log10(intensities) - 2)))
-    for k, (_chip, colour) in enumerate(zip(chosen, PALETTE, strict=False)):
+    colours = [*PALETTE[:len(chosen)], *[DISPUTED_COLOUR] * len(ranged)]
+    for k, colour in enumerate(colours):
         fig.add_scatter(x=[intensities[start]], y=[markers(intensities[start])[k]],
                         mode="markers", marker=dict(color=colour, size=12, line=dict(width=1)),
                         showlegend=False, hoverinfo="skip")
     moving = list(range(first_marker, len(fig.data)))
     steps = [dict(method="update", label=f"{i:,.1f}",
-                  args=[{"x": [[i]] * len(chosen), "y": [[y] for y in markers(i)]},
+                  args=[{"x": [[i]] * len(moving_chips), "y": [[y] for y in markers(i)]},
                         {"title.text": title(i)}, moving]) for i in intensities]
     fig.update_layout(
         title=dict(text=title(intensities[start]), font=dict(size=13), x=0.01, xanchor="left",
                    y=0.97, yanchor="top"),
-        template="plotly_white", height=600, margin=dict(l=55, r=10, t=130, b=40),
+        template="plotly_white", height=620, margin=dict(l=55, r=10, t=150, b=40),
         xaxis=dict(type="log", title="intensity (FLOP per byte)"),
-        yaxis=dict(type="log", title=f"attainable dense {precision.upper()} TFLOPS"),
+        # from 0.1 TFLOPS: the bottom right, under every line, is kept free for the legend
+        yaxis=dict(type="log", title=f"attainable dense {precision.upper()} TFLOPS",
+                   range=[-1, np.log10(max(markers(1e9))) + 0.25]),
         legend=dict(x=0.99, y=0.02, xanchor="right", yanchor="bottom", font=dict(size=12),
                     bgcolor="rgba(255,255,255,0.85)"),   # bottom right: empty on a roofline
         sliders=[dict(active=start, steps=steps, pad=dict(t=55), font=dict(color="rgba(0,0,0,0)"),
