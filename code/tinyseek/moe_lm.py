@@ -116,7 +116,11 @@ class Block(nn.Module):
     """Pre-norm transformer block: causal self-attention, then the feed-forward ``ffn``.
 
     ``forward(x)`` returns ``(x, stats)``: ``stats`` is what a MoE ``ffn`` returns beside its
-    output (:class:`tinyseek.moe.MoEStats`), ``None`` for a dense one.
+    output (:class:`tinyseek.moe.MoEStats`), ``None`` for a dense one. It computes what the
+    primer's :class:`tinyseek.transformer.Block` computes, with PyTorch's fused
+    ``scaled_dot_product_attention`` in place of the readable
+    :func:`tinyseek.transformer.causal_attention` (equal within rounding, faster at these sizes)
+    and no KV cache: the models built on it rerun the whole sequence at every step.
     """
 
     def __init__(self, d_model: int, n_heads: int, ffn: nn.Module):
