@@ -115,3 +115,15 @@ def test_block_computes_what_the_primers_block_computes():
     y, stats = ours(x)
     assert torch.allclose(y, primer(x), atol=1e-5)
     assert isinstance(stats, moe.MoEStats) and stats.routing.experts.shape == (3 * 7, 2)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: lm.Block(16, 5, torch.nn.Identity()), "n_heads"),
+    (lambda: lm.Block(0, 1, torch.nn.Identity()), "d_model"),
+    (lambda: lm.Stack(16, 4, 0, 8, torch.nn.Identity), "n_layers"),
+    (lambda: lm.Stack(16, 4, 1, 0, torch.nn.Identity), "seq_len"),
+    (lambda: lm.TinyLM()(torch.zeros(1, lm.LMConfig().seq_len + 1, dtype=torch.long)), "ids"),
+])
+def test_the_stack_refuses_bad_shapes(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -125,13 +125,20 @@ class Block(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, ffn: nn.Module):
         super().__init__()
+        validate.integer("d_model", d_model, low=1)
+        validate.integer("n_heads", n_heads, low=1, high=d_model)
+        if d_model % n_heads:
+            raise ValueError(f"n_heads must divide d_model={d_model}, got {n_heads}")
+        if not isinstance(ffn, nn.Module):
+            raise TypeError(f"ffn must be a torch.nn.Module, got {type(ffn).__name__}")
         self.n_heads = n_heads
         self.norm1, self.norm2 = nn.RMSNorm(d_model), nn.RMSNorm(d_model)
         self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
         self.proj = nn.Linear(d_model, d_model, bias=False)
         self.ffn = ffn
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, moe.MoEStats | None]:
+        """``x`` (B, T, d) -> the block's output (B, T, d) and the FFN's statistics (or None)."""
         b, t, d = x.shape
         q, k, v = self.qkv(self.norm1(x)).split(d, dim=-1)
         q, k, v = (z.reshape(b, t, self.n_heads, -1).transpose(1, 2) for z in (q, k, v))
@@ -145,8 +152,8 @@ class Block(nn.Module):
 class Stack(nn.Module):
     """The transformer every tiny model of chapters 4 and 5 is built on (:class:`TinyLM`,
     :class:`tinyseek.recall.RecallLM`, :class:`tinyseek.mtp.MTPLM`): character embedding plus
-    learned positions, ``n_layers`` pre-norm :class:`Block` s whose FFN ``ffn()`` builds, a final
-    RMSNorm and the output head over ``VOCAB``.
+    learned positions, ``n_layers`` pre-norm blocks (:class:`Block`), each with a fresh FFN from
+    ``ffn()``, a final RMSNorm and the output head over ``VOCAB``.
 
     ``forward(ids)`` returns ``(logits, [MoEStats per MoE layer])`` (an empty list when dense);
     :meth:`hidden` the states before the final norm.
@@ -154,6 +161,10 @@ class Stack(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, n_layers: int, seq_len: int, ffn: Callable[[], nn.Module]):
         super().__init__()
+        validate.integer("n_layers", n_layers, low=1)
+        validate.integer("seq_len", seq_len, low=1)
+        if not callable(ffn):
+            raise TypeError(f"ffn must build an FFN module when called, got {type(ffn).__name__}")
         self.embed = nn.Embedding(len(VOCAB), d_model)
         self.pos = nn.Parameter(torch.randn(seq_len, d_model) * 0.02)
         self.blocks = nn.ModuleList(Block(d_model, n_heads, ffn()) for _ in range(n_layers))
@@ -175,7 +186,8 @@ class Stack(nn.Module):
                 stats.append(s)
         return x, stats
 
-    def forward(self, ids: torch.Tensor):
+    def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, list[moe.MoEStats]]:
+        """Token ids (B, T) -> next-character logits (B, T, len(VOCAB)) and the MoE statistics."""
         x, stats = self.hidden(ids)
         return self.head(self.norm(x)), stats
 
