@@ -99,3 +99,31 @@ def test_bad_input():
         lm.train(steps=0)
     with pytest.raises(ValueError, match="share"):
         lm.specialisation(np.ones((2, 3)))
+
+
+def test_block_computes_what_the_primers_block_computes():
+    """moe_lm.Block is the primer's transformer.Block with PyTorch's fused attention: the same
+    output for the same weights, within float rounding, and the MoE statistics beside it."""
+    from tinyseek import moe, transformer
+
+    torch.manual_seed(0)
+    ffn = moe.MoELayer(16, 8, 4, 1, 2, "sigmoid")
+    ours, primer = lm.Block(16, 4, ffn), transformer.Block(16, 4, ffn)
+    primer.attn.qkv.weight.data.copy_(ours.qkv.weight)
+    primer.attn.out.weight.data.copy_(ours.proj.weight)
+    x = torch.randn(3, 7, 16)
+    y, stats = ours(x)
+    assert torch.allclose(y, primer(x), atol=1e-5)
+    assert isinstance(stats, moe.MoEStats) and stats.routing.experts.shape == (3 * 7, 2)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: lm.Block(16, 5, torch.nn.Identity()), "n_heads"),
+    (lambda: lm.Block(0, 1, torch.nn.Identity()), "d_model"),
+    (lambda: lm.Stack(16, 4, 0, 8, torch.nn.Identity), "n_layers"),
+    (lambda: lm.Stack(16, 4, 1, 0, torch.nn.Identity), "seq_len"),
+    (lambda: lm.TinyLM()(torch.zeros(1, lm.LMConfig().seq_len + 1, dtype=torch.long)), "ids"),
+])
+def test_the_stack_refuses_bad_shapes(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,6 +1,7 @@
 """tinyseek.recall: the facts, the three models' sizes, recall = greedy decoding, and (slow) the
 capacity effect: the MoE recalls more facts than its dense twin on every seed."""
 
+import numpy as np
 import pytest
 import torch
 from tinyseek import moe, moe_lm
@@ -58,11 +59,29 @@ def test_bad_input_is_refused(call, message):
 
 @pytest.mark.slow
 def test_moe_recalls_more_than_its_dense_twin_on_every_seed():
+    """The chapter's claim: ahead on every seed by a margin, and the mean effect more than three
+    times the largest seed-to-seed spread (max - min) of either model."""
     torch.set_num_threads(1)
     ids = rc.encode_facts(rc.make_facts(2000, seed=0))
+    recalls = {"moe": [], "dense_active": []}
     for seed in range(3):
         m = rc.train("moe", ids, seed=seed)
         d = rc.train("dense_active", ids, seed=seed)
         assert m.recall > d.recall + 0.15, (seed, m.recall, d.recall)
         assert m.params_activated <= d.params_activated and m.flops_per_token <= d.flops_per_token
+        recalls["moe"].append(m.recall)
+        recalls["dense_active"].append(d.recall)
+    effect = np.mean(recalls["moe"]) - np.mean(recalls["dense_active"])
+    spread = max(np.ptp(r) for r in recalls.values())
+    assert effect > 3 * spread, (recalls, effect, spread)
     assert any(isinstance(x, moe.MoELayer) for x in m.model.modules())
+
+
+def test_the_three_models_are_the_one_stack_of_moe_lm():
+    """RecallLM, TinyLM and MTPLM are all moe_lm.Stack: one embedding, block and forward pass."""
+    from tinyseek import mtp
+
+    for model in (rc.RecallLM(), moe_lm.TinyLM(), mtp.MTPLM()):
+        assert isinstance(model, moe_lm.Stack)
+        assert all(type(b) is moe_lm.Block for b in model.blocks)
+    assert rc.RecallLM.forward is moe_lm.TinyLM.forward is moe_lm.Stack.forward

@@ -15,6 +15,7 @@ how each domain's tokens spread over the experts, to see whether experts special
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,10 +28,16 @@ from . import moe, validate
 DOMAINS = ("arithmetic", "copy", "reverse", "grammar")
 VOCAB = "0123456789+=;<> abcdefghijklmnopqrstuvwxyz"
 _INDEX = {c: i for i, c in enumerate(VOCAB)}
-_LETTERS = "abcdefgh"
+_LETTERS = tuple("abcdefgh")
 _NOUNS, _VERBS = ("cat", "dog", "bird", "fox", "king", "cook"), ("sees", "likes", "finds", "hears")
 _DETS = ("the", "a")
 KINDS = ("moe", "dense")
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...], n: int) -> list[str]:
+    """``n`` draws with replacement from ``options``: the draws of ``rng.choice(options, n)``
+    (the same random numbers), without its conversion of ``options`` to an array at every call."""
+    return [options[i] for i in rng.integers(0, len(options), n)]
 
 
 def sample_item(domain: str, rng: np.random.Generator) -> str:
@@ -40,10 +47,10 @@ def sample_item(domain: str, rng: np.random.Generator) -> str:
         a, b = rng.integers(0, 100, 2)
         return f"{a}+{b}={a + b};"
     if domain == "grammar":
-        d1, d2 = rng.choice(_DETS, 2)
-        n1, n2 = rng.choice(_NOUNS, 2)
-        return f"{d1} {n1} {rng.choice(_VERBS)} {d2} {n2};"
-    word = "".join(rng.choice(list(_LETTERS), rng.integers(3, 7)))
+        d1, d2 = _pick(rng, _DETS, 2)
+        n1, n2 = _pick(rng, _NOUNS, 2)
+        return f"{d1} {n1} {_pick(rng, _VERBS, 1)[0]} {d2} {n2};"
+    word = "".join(_pick(rng, _LETTERS, rng.integers(3, 7)))
     return f"{word}>{word};" if domain == "copy" else f"{word}<{word[::-1]};"
 
 
@@ -106,17 +113,32 @@ class LMConfig:
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block: causal self-attention, then the feed-forward ``ffn``."""
+    """Pre-norm transformer block: causal self-attention, then the feed-forward ``ffn``.
 
-    def __init__(self, c: LMConfig, ffn: nn.Module):
+    ``forward(x)`` returns ``(x, stats)``: ``stats`` is what a MoE ``ffn`` returns beside its
+    output (:class:`tinyseek.moe.MoEStats`), ``None`` for a dense one. It computes what the
+    primer's :class:`tinyseek.transformer.Block` computes, with PyTorch's fused
+    ``scaled_dot_product_attention`` in place of the readable
+    :func:`tinyseek.transformer.causal_attention` (equal within rounding, faster at these sizes)
+    and no KV cache: the models built on it rerun the whole sequence at every step.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, ffn: nn.Module):
         super().__init__()
-        self.n_heads = c.n_heads
-        self.norm1, self.norm2 = nn.RMSNorm(c.d_model), nn.RMSNorm(c.d_model)
-        self.qkv = nn.Linear(c.d_model, 3 * c.d_model, bias=False)
-        self.proj = nn.Linear(c.d_model, c.d_model, bias=False)
+        validate.integer("d_model", d_model, low=1)
+        validate.integer("n_heads", n_heads, low=1, high=d_model)
+        if d_model % n_heads:
+            raise ValueError(f"n_heads must divide d_model={d_model}, got {n_heads}")
+        if not isinstance(ffn, nn.Module):
+            raise TypeError(f"ffn must be a torch.nn.Module, got {type(ffn).__name__}")
+        self.n_heads = n_heads
+        self.norm1, self.norm2 = nn.RMSNorm(d_model), nn.RMSNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
+        self.proj = nn.Linear(d_model, d_model, bias=False)
         self.ffn = ffn
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, moe.MoEStats | None]:
+        """``x`` (B, T, d) -> the block's output (B, T, d) and the FFN's statistics (or None)."""
         b, t, d = x.shape
         q, k, v = self.qkv(self.norm1(x)).split(d, dim=-1)
         q, k, v = (z.reshape(b, t, self.n_heads, -1).transpose(1, 2) for z in (q, k, v))
@@ -127,22 +149,75 @@ class Block(nn.Module):
         return x + h, stats
 
 
-class TinyLM(nn.Module):
-    """Character-level transformer with MoE (``kind="moe"``) or dense twin (``"dense"``) FFNs.
+class Stack(nn.Module):
+    """The transformer every tiny model of chapters 4 and 5 is built on (:class:`TinyLM`,
+    :class:`tinyseek.recall.RecallLM`, :class:`tinyseek.mtp.MTPLM`): character embedding plus
+    learned positions, ``n_layers`` pre-norm blocks (:class:`Block`), each with a fresh FFN from
+    ``ffn()``, a final RMSNorm and the output head over ``VOCAB``.
+
+    ``forward(ids)`` returns ``(logits, [MoEStats per MoE layer])`` (an empty list when dense);
+    :meth:`hidden` the states before the final norm.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, n_layers: int, seq_len: int, ffn: Callable[[], nn.Module]):
+        super().__init__()
+        validate.integer("n_layers", n_layers, low=1)
+        validate.integer("seq_len", seq_len, low=1)
+        if not callable(ffn):
+            raise TypeError(f"ffn must build an FFN module when called, got {type(ffn).__name__}")
+        self.embed = nn.Embedding(len(VOCAB), d_model)
+        self.pos = nn.Parameter(torch.randn(seq_len, d_model) * 0.02)
+        self.blocks = nn.ModuleList(Block(d_model, n_heads, ffn()) for _ in range(n_layers))
+        self.norm = nn.RMSNorm(d_model)
+        self.head = nn.Linear(d_model, len(VOCAB), bias=False)
+
+    def hidden(self, ids: torch.Tensor) -> tuple[torch.Tensor, list[moe.MoEStats]]:
+        """Token ids (B, T), T at most the context -> states after the last block (B, T, d) and
+        the MoE statistics of each MoE layer."""
+        seq_len = self.pos.shape[0]
+        if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or not 1 <= ids.shape[1] <= seq_len:
+            raise ValueError(f"ids must be a tensor of shape (batch, 1 to {seq_len}), got "
+                             f"{tuple(getattr(ids, 'shape', ()))}")
+        x = self.embed(ids) + self.pos[: ids.shape[1]]
+        stats = []
+        for block in self.blocks:
+            x, s = block(x)
+            if s is not None:
+                stats.append(s)
+        return x, stats
+
+    def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, list[moe.MoEStats]]:
+        """Token ids (B, T) -> next-character logits (B, T, len(VOCAB)) and the MoE statistics."""
+        x, stats = self.hidden(ids)
+        return self.head(self.norm(x)), stats
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Total parameters, and activated ones: those one token's forward pass multiplies by (all
+        but the unchosen routed experts and the embedding table, the convention of
+        :class:`tinyseek.moe.ParamCount`); routers count as activated."""
+        total = sum(p.numel() for p in self.parameters())
+        unused = self.embed.weight.numel()
+        for m in self.modules():
+            if isinstance(m, moe.MoELayer):
+                unused += (m.n_routed - m.top_k) * 3 * m.d_model * m.d_expert
+        return {"total": total, "activated": total - unused}
+
+
+class TinyLM(Stack):
+    """Character-level transformer (:class:`Stack`) with MoE (``kind="moe"``) or dense twin
+    (``"dense"``) FFNs.
 
     ``forward(ids)`` returns ``(logits, [MoEStats per MoE layer])`` (an empty list when dense).
     """
 
     def __init__(self, config: LMConfig = LMConfig(), kind: str = "moe", balance: str | None = None):
-        super().__init__()
         if not isinstance(config, LMConfig):
             raise TypeError(f"config must be an LMConfig, got {type(config).__name__}")
         validate.choice("kind", kind, KINDS)
         validate.choice("balance", balance, moe.BALANCES)
         if kind == "dense" and balance is not None:
             raise ValueError("balance applies to kind='moe' only; use balance=None for dense")
-        c = self.config = config
-        self.kind = kind
+        c = config
 
         def ffn():
             if kind == "dense":
@@ -150,33 +225,8 @@ class TinyLM(nn.Module):
             return moe.MoELayer(c.d_model, c.d_expert, c.n_routed, c.n_shared, c.top_k, c.gate,
                                 balance, aux_alpha=c.aux_alpha, bias_speed=c.bias_speed)
 
-        self.embed = nn.Embedding(len(VOCAB), c.d_model)
-        self.pos = nn.Parameter(torch.randn(c.seq_len, c.d_model) * 0.02)
-        self.blocks = nn.ModuleList(Block(c, ffn()) for _ in range(c.n_layers))
-        self.norm = nn.RMSNorm(c.d_model)
-        self.head = nn.Linear(c.d_model, len(VOCAB), bias=False)
-
-    def forward(self, ids: torch.Tensor):
-        if ids.dim() != 2 or ids.shape[1] > self.config.seq_len:
-            raise ValueError(f"ids must have shape (batch, ≤ {self.config.seq_len}), got {tuple(ids.shape)}")
-        x = self.embed(ids) + self.pos[: ids.shape[1]]
-        stats = []
-        for block in self.blocks:
-            x, s = block(x)
-            if s is not None:
-                stats.append(s)
-        return self.head(self.norm(x)), stats
-
-    def parameter_counts(self) -> dict[str, int]:
-        """Total parameters, and those one token's forward pass multiplies by (all but the
-        unchosen routed experts and the embedding table, V3's convention in tinyseek.moe)."""
-        total = sum(p.numel() for p in self.parameters())
-        unused = len(VOCAB) * self.config.d_model
-        for m in self.modules():
-            if isinstance(m, moe.MoELayer):
-                per_expert = 3 * m.d_model * m.d_expert
-                unused += (m.n_routed - m.top_k) * per_expert
-        return {"total": total, "activated": total - unused}
+        super().__init__(c.d_model, c.n_heads, c.n_layers, c.seq_len, ffn)
+        self.config, self.kind = config, kind
 
 
 # ---- training ----------------------------------------------------------------------------------

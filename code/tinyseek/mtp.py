@@ -56,9 +56,7 @@ class MTPConfig:
 
     def block(self) -> moe_lm.Block:
         """A fresh pre-norm transformer block of this shape with a dense SwiGLU."""
-        c = moe_lm.LMConfig(d_model=self.d_model, n_layers=1, n_heads=self.n_heads,
-                            seq_len=self.seq_len)
-        return moe_lm.Block(c, moe.SwiGLU(self.d_model, self.d_ff))
+        return moe_lm.Block(self.d_model, self.n_heads, moe.SwiGLU(self.d_model, self.d_ff))
 
 
 class MTPModule(nn.Module):
@@ -81,35 +79,28 @@ class MTPModule(nn.Module):
         return self.norm(h)
 
 
-class MTPLM(nn.Module):
-    """Character-level transformer with (``mtp=True``) or without an MTP module.
+class MTPLM(moe_lm.Stack):
+    """Character-level transformer (:class:`tinyseek.moe_lm.Stack` with dense SwiGLU blocks) with
+    (``mtp=True``) or without an MTP module.
 
     ``forward(ids)`` returns ``(logits, hidden)``: next-token logits (B, T, V) and the final
     hidden states before the output norm (B, T, d), which the MTP module reads.
     """
 
     def __init__(self, config: MTPConfig = MTPConfig(), mtp: bool = True):
-        super().__init__()
         if not isinstance(config, MTPConfig):
             raise TypeError(f"config must be an MTPConfig, got {type(config).__name__}")
         if not isinstance(mtp, bool):
             raise TypeError(f"mtp must be True or False, got {mtp!r}")
-        self.config = c = config
-        self.embed = nn.Embedding(len(moe_lm.VOCAB), c.d_model)
-        self.pos = nn.Parameter(torch.randn(c.seq_len, c.d_model) * 0.02)
-        self.blocks = nn.ModuleList(c.block() for _ in range(c.n_layers))
-        self.norm = nn.RMSNorm(c.d_model)
-        self.head = nn.Linear(c.d_model, len(moe_lm.VOCAB), bias=False)
+        c = config
+        super().__init__(c.d_model, c.n_heads, c.n_layers, c.seq_len, lambda: moe.SwiGLU(c.d_model, c.d_ff))
+        self.config = config
         self.mtp = MTPModule(c) if mtp else None
 
     def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids (B, T), T at most ``seq_len`` -> next-token logits (B, T, V) and hidden states
         (B, T, d)."""
-        if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or not 1 <= ids.shape[1] <= self.config.seq_len:
-            raise ValueError(f"ids must be a tensor of shape (batch, 1 to {self.config.seq_len})")
-        x = self.embed(ids) + self.pos[: ids.shape[1]]
-        for block in self.blocks:
-            x, _ = block(x)
+        x, _ = self.hidden(ids)
         return self.head(self.norm(x)), x
 
     def draft_logits(self, hidden: torch.Tensor, next_ids: torch.Tensor) -> torch.Tensor:

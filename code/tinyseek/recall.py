@@ -107,21 +107,19 @@ def dense_widths(c: RecallConfig) -> dict[str, int]:
     return {"dense_active": math.ceil(active / per_width), "dense_total": math.ceil(total / per_width)}
 
 
-class RecallLM(nn.Module):
-    """A small transformer (blocks of :class:`tinyseek.moe_lm.Block`) with the FFN of ``kind``.
+class RecallLM(moe_lm.Stack):
+    """The tiny transformer of :class:`tinyseek.moe_lm.Stack` with the FFN of ``kind`` in every
+    block: the MoE layer, or a dense SwiGLU of the width :func:`dense_widths` gives.
 
-    ``forward(ids)`` returns ``(logits, [MoEStats per MoE layer])``.
+    ``forward(ids)`` returns ``(logits, [MoEStats per MoE layer])``; ``parameter_counts()`` the
+    total and activated parameters.
     """
 
     def __init__(self, config: RecallConfig = RecallConfig(), kind: str = "moe"):
-        super().__init__()
         if not isinstance(config, RecallConfig):
             raise TypeError(f"config must be a RecallConfig, got {type(config).__name__}")
         validate.choice("kind", kind, KINDS)
-        c = self.config = config
-        self.kind = kind
-        block_config = moe_lm.LMConfig(d_model=c.d_model, n_layers=c.n_layers, n_heads=c.n_heads,
-                                       seq_len=c.seq_len)
+        c = config
 
         def ffn() -> nn.Module:
             if kind == "moe":
@@ -129,33 +127,8 @@ class RecallLM(nn.Module):
                                     "bias", bias_speed=c.bias_speed)
             return moe.SwiGLU(c.d_model, dense_widths(c)[kind])
 
-        self.embed = nn.Embedding(len(moe_lm.VOCAB), c.d_model)
-        self.pos = nn.Parameter(torch.randn(c.seq_len, c.d_model) * 0.02)
-        self.blocks = nn.ModuleList(moe_lm.Block(block_config, ffn()) for _ in range(c.n_layers))
-        self.norm = nn.RMSNorm(c.d_model)
-        self.head = nn.Linear(c.d_model, len(moe_lm.VOCAB), bias=False)
-
-    def forward(self, ids: torch.Tensor):
-        if ids.dim() != 2 or ids.shape[1] > self.config.seq_len:
-            raise ValueError(f"ids must have shape (batch, ≤ {self.config.seq_len}), got {tuple(ids.shape)}")
-        x = self.embed(ids) + self.pos[: ids.shape[1]]
-        stats = []
-        for block in self.blocks:
-            x, s = block(x)
-            if s is not None:
-                stats.append(s)
-        return self.head(self.norm(x)), stats
-
-    def parameter_counts(self) -> dict[str, int]:
-        """Total parameters, and activated ones: those one token's forward pass multiplies by (all
-        but the unchosen routed experts and the embedding table, the convention of
-        :class:`tinyseek.moe.ParamCount`); the router counts as activated."""
-        total = sum(p.numel() for p in self.parameters())
-        unused = self.embed.weight.numel()
-        for m in self.modules():
-            if isinstance(m, moe.MoELayer):
-                unused += (m.n_routed - m.top_k) * 3 * m.d_model * m.d_expert
-        return {"total": total, "activated": total - unused}
+        super().__init__(c.d_model, c.n_heads, c.n_layers, c.seq_len, ffn)
+        self.config, self.kind = config, kind
 
 
 def flops_per_token(model: RecallLM) -> int:
