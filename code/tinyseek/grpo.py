@@ -154,7 +154,7 @@ class GrpoHistory:
     eval_step: list[int] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     samples: list[list[str]] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = field(default=0.0, compare=False)  # differs from run to run
 
 
 def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: int = 60,

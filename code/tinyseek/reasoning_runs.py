@@ -40,12 +40,12 @@ def problems():
 
 
 def weak_base(steps: int = BASE_STEPS, think_rate: float = BASE_THINK_RATE, seed: int = 0,
-              room_for_ops: int = HARDER_OPS) -> CharPolicy:
+              room_for_ops: int = N_OPS) -> CharPolicy:
     """The chapter's base policy: a CharPolicy trained for ``steps`` on the training problems, a share
     ``think_rate`` of them with their working written out and the rest answer only (a stand-in
     for a pre-trained base). ``room_for_ops`` sizes its prompt window and positions for chains of
-    up to that many operators (a worked solution of n operators takes 6n + 5 tokens), so that the
-    same policy can be asked the harder held-out problems (``harder_problems``)."""
+    up to that many operators (a worked solution of n operators takes 6n + 5 tokens): with
+    ``HARDER_OPS``, the policy can be asked the harder held-out problems (``harder_problems``)."""
     validate.integer("steps", steps, low=0)
     validate.integer("room_for_ops", room_for_ops, low=N_OPS, high=HARDER_OPS)
     train, _ = problems()
