@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from tinyseek import arith_task, reasoning_runs
+from tinyseek import arith_task, reasoning_runs, rewards
 from tinyseek.char_policy import CharPolicy, heldout_accuracy, prompt_batch
 
 SEEDS = (0, 1, 2)  # the chapter's
@@ -94,3 +94,8 @@ def test_no_policy_generalises_to_one_operator_more(base, scarce):
         for name, acc in h.harder.items():
             assert acc < h.last_operand_zero + 0.06, (name, h)
         assert h.stopped_short["cold start + GRPO"] > 0.5, h
+    # The chapter prints two answers of the first seed's GRPO policy and says both stop after three steps.
+    examples = reasoning_runs.harder_problems(2)
+    for text in reasoning_runs.greedy_answers(scarce[64][0].policies["GRPO"], examples):
+        parsed = rewards.parse(text)
+        assert parsed is not None and parsed.think.count("=") == reasoning_runs.N_OPS, text
