@@ -54,12 +54,14 @@ if __name__ == "__main__":
         print(f"  {threads} thread(s): {steps_per_second(bases[0], threads):6.2f} steps/s")
     torch.set_num_threads(1)
     print(f"\n== 2. The ladder, {len(BASE_SEEDS)} bases x {len(RL_SEEDS)} RL seeds ==")
+    start = time.perf_counter()
     finals = {name: [] for name in pg_ladder.LADDER}
     for base in bases.values():
         for name, runs in pg_ladder.climb(base, train, heldout, seeds=RL_SEEDS).items():
             finals[name] += [h.accuracy[-1] for _, h in runs]
     for name, xs in finals.items():
         print(f"  {name:<24} {spread(xs)}")
+    print(f"  ({time.perf_counter() - start:.0f} s wall)")
     print(f"\n== 3. Scarce labels, {len(BASE_SEEDS)} bases x {len(RL_SEEDS)} seeds, equal CPU time ==")
     # As in the chapter: bases with room for one operator more, so that section 5 can ask harder problems.
     wide = {s: reasoning_runs.weak_base(seed=s, room_for_ops=reasoning_runs.HARDER_OPS) for s in BASE_SEEDS}
@@ -94,6 +96,7 @@ if __name__ == "__main__":
         print("  90% not reached in 300 steps")
     print(f"\n== 5. Harder held out: {reasoning_runs.HARDER_OPS} operators, trained on {reasoning_runs.N_OPS} "
           f"(64-label runs, {len(BASE_SEEDS) * len(RL_SEEDS)} seeds) ==")
+    start = time.perf_counter()
     harder = [reasoning_runs.harder_heldout({"base": base, "SFT only": r.policies["SFT"],
                                              "cold start + GRPO": r.policies["GRPO"]}, seed=i)
               for i, (base, r) in enumerate(zip([b for b in wide.values() for _ in RL_SEEDS], by_labels[64],
@@ -103,5 +106,6 @@ if __name__ == "__main__":
         print(f"  {'':<18} one operator more {spread([h.harder[name] for h in harder])}")
         print(f"  {'':<18} stopped short     {spread([h.stopped_short[name] for h in harder])}")
     print(f"  harder chains whose last operand is 0: {spread([h.last_operand_zero for h in harder])}")
+    print(f"  ({time.perf_counter() - start:.0f} s wall)")
     print(f"\ntotal wall time {time.perf_counter() - begin:.0f} s")
     sys.exit(0)

@@ -6,6 +6,8 @@
 * ``cold_start``: R1-style: a brief supervised fine-tune on a few worked solutions.
 * ``supervised_baseline``: the honest baseline: supervised fine-tuning on worked solutions of
   the whole training pool, the labels that RL never sees.
+* ``scarce_labels``: SFT against cold start + GRPO from the same few labels, at equal CPU time.
+* ``harder_heldout``: whether what they learned carries over to chains one operator longer.
 
 Every setting here is this book's choice for a model of about 60 thousand parameters on a CPU,
 not DeepSeek's (their published values are in ``reasoning.yaml``).
