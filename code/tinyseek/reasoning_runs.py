@@ -46,7 +46,7 @@ def weak_base(steps: int = BASE_STEPS, think_rate: float = BASE_THINK_RATE, seed
     """The chapter's base policy: a CharPolicy trained for ``steps`` on the training problems, a share
     ``think_rate`` of them with their working written out and the rest answer only (a stand-in
     for a pre-trained base). ``room_for_ops`` sizes its prompt window and positions for chains of
-    up to that many operators (a worked solution of n operators takes 6n + 5 tokens): with
+    up to that many operators (a worked solution of n operators and its end token take 6n + 5): with
     ``HARDER_OPS``, the policy can be asked the harder held-out problems (``harder_problems``)."""
     validate.integer("steps", steps, low=0)
     validate.integer("room_for_ops", room_for_ops, low=N_OPS, high=HARDER_OPS)
