@@ -3,9 +3,11 @@ than the chapter can afford (base seeds x RL seeds), the chapter's two compariso
 
 1. GRPO steps per second (sampling 16 x 8 completions, scoring, two updates), for 1 and 2 threads.
 2. The ladder from REINFORCE to GRPO: final held-out accuracy of each rung, mean and spread.
-3. RL against SFT on scarce labels (64 worked solutions, equal wall-clock): GRPO, SFT at equal
-   time and SFT's best checkpoint, mean and range, and the smallest RL / SFT ratio.
+3. RL against SFT on scarce labels (16, 32, 64 and 128 worked solutions, equal CPU time): GRPO,
+   SFT at equal time and SFT's best checkpoint, mean and spread, and every run's GRPO / SFT ratio.
 4. The full-label baseline: SFT on every worked solution, steps and seconds to 90% held out.
+5. Harder held-out problems (one operator more than training): base, SFT only and cold start +
+   GRPO from the 64-label runs, and how often each stops after the operators it was trained on.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tinyseek import grpo, pg_ladder, reasoning_runs
 from tinyseek.char_policy import heldout_accuracy, supervised_finetune
 
 BASE_SEEDS, RL_SEEDS = (0, 1, 2), (0, 1, 2)
+LABELS = (16, 32, 64, 128)
 
 
 def steps_per_second(base, threads: int, steps: int = 20) -> float:
@@ -37,6 +40,7 @@ def spread(xs) -> str:
 
 
 if __name__ == "__main__":
+    begin = time.perf_counter()
     torch.set_num_threads(1)
     train, heldout = reasoning_runs.problems()
     bases = {}
@@ -50,22 +54,35 @@ if __name__ == "__main__":
         print(f"  {threads} thread(s): {steps_per_second(bases[0], threads):6.2f} steps/s")
     torch.set_num_threads(1)
     print(f"\n== 2. The ladder, {len(BASE_SEEDS)} bases x {len(RL_SEEDS)} RL seeds ==")
+    start = time.perf_counter()
     finals = {name: [] for name in pg_ladder.LADDER}
     for base in bases.values():
         for name, runs in pg_ladder.climb(base, train, heldout, seeds=RL_SEEDS).items():
             finals[name] += [h.accuracy[-1] for _, h in runs]
     for name, xs in finals.items():
         print(f"  {name:<24} {spread(xs)}")
-    print(f"\n== 3. Scarce labels (64), {len(BASE_SEEDS)} bases x {len(RL_SEEDS)} seeds ==")
-    results = [reasoning_runs.scarce_labels(base, n_labels=64, rl_steps=15, seed=s)
-               for base in bases.values() for s in RL_SEEDS]
-    print(f"  cold start               {spread([r.cold_start for r in results])}")
-    print(f"  SFT at equal time        {spread([r.sft[-1] for r in results])}")
-    print(f"  SFT best checkpoint      {spread([max(r.cold_start, *r.sft) for r in results])}")
-    print(f"  cold start + GRPO        {spread([r.rl[-1] for r in results])}")
-    print(f"  smallest GRPO / SFT-at-equal-time ratio: {min(r.rl[-1] / r.sft[-1] for r in results):.2f}")
-    print(f"  seconds: GRPO {statistics.mean(r.rl_seconds for r in results):.1f}, "
-          f"SFT {statistics.mean(r.sft_seconds for r in results):.1f} (mean per run)")
+    print(f"  ({time.perf_counter() - start:.0f} s wall)")
+    print(f"\n== 3. Scarce labels, {len(BASE_SEEDS)} bases x {len(RL_SEEDS)} seeds, equal CPU time ==")
+    # As in the chapter: bases with room for one operator more, so that section 5 can ask harder problems.
+    wide = {s: reasoning_runs.weak_base(seed=s, room_for_ops=reasoning_runs.HARDER_OPS) for s in BASE_SEEDS}
+    print("  bases with room for one operator more: "
+          + ", ".join(f"seed {s} {heldout_accuracy(b, heldout):.0%}" for s, b in wide.items()) + " held out")
+    by_labels = {}
+    for n_labels in LABELS:
+        start = time.perf_counter()
+        results = by_labels[n_labels] = [reasoning_runs.scarce_labels(base, n_labels=n_labels, rl_steps=15, seed=s)
+                                          for base in wide.values() for s in RL_SEEDS]
+        ratios = [r.rl[-1] / r.sft[-1] for r in results]
+        print(f"  -- {n_labels} labels ({time.perf_counter() - start:.0f} s wall for {len(results)} runs)")
+        print(f"  cold start               {spread([r.cold_start for r in results])}")
+        print(f"  SFT at equal time        {spread([r.sft[-1] for r in results])}")
+        print(f"  SFT best checkpoint      {spread([max(r.cold_start, *r.sft) for r in results])}")
+        print(f"  cold start + GRPO        {spread([r.rl[-1] for r in results])}")
+        print(f"  GRPO / SFT at equal time: mean {statistics.mean(ratios):.2f} sd {statistics.stdev(ratios):.2f} "
+              f"min {min(ratios):.2f}; every run: {' '.join(f'{x:.2f}' for x in ratios)}")
+        print(f"  CPU seconds per run: GRPO {statistics.mean(r.rl_seconds for r in results):.2f}, "
+              f"SFT {statistics.mean(r.sft_seconds for r in results):.2f} "
+              f"({statistics.mean(r.sft_steps for r in results):.0f} steps)")
     print("\n== 4. Full labels: SFT on every worked solution (batches of 32) ==")
     policy, spent = copy.deepcopy(bases[0]), 0.0
     for chunk in range(1, 31):
@@ -77,4 +94,18 @@ if __name__ == "__main__":
             break
     else:
         print("  90% not reached in 300 steps")
+    print(f"\n== 5. Harder held out: {reasoning_runs.HARDER_OPS} operators, trained on {reasoning_runs.N_OPS} "
+          f"(64-label runs, {len(BASE_SEEDS) * len(RL_SEEDS)} seeds) ==")
+    start = time.perf_counter()
+    harder = [reasoning_runs.harder_heldout({"base": base, "SFT only": r.policies["SFT"],
+                                             "cold start + GRPO": r.policies["GRPO"]}, seed=i)
+              for i, (base, r) in enumerate(zip([b for b in wide.values() for _ in RL_SEEDS], by_labels[64],
+                                                strict=True))]
+    for name in harder[0].harder:
+        print(f"  {name:<18} training length {spread([h.heldout[name] for h in harder])}")
+        print(f"  {'':<18} one operator more {spread([h.harder[name] for h in harder])}")
+        print(f"  {'':<18} stopped short     {spread([h.stopped_short[name] for h in harder])}")
+    print(f"  harder chains whose last operand is 0: {spread([h.last_operand_zero for h in harder])}")
+    print(f"  ({time.perf_counter() - start:.0f} s wall)")
+    print(f"\ntotal wall time {time.perf_counter() - begin:.0f} s")
     sys.exit(0)

@@ -40,12 +40,3 @@ def test_each_rung_does_what_the_chapter_says_on_every_seed(base):
         assert min(final[name]) > start + 0.1, name
     assert kl["+ 4 updates, no clip"] > 1.5 * kl["+ 4 updates, clipped"]  # measured 6.5 against 0.58
     assert kl["+ KL penalty (GRPO)"] < kl["+ 4 updates, clipped"]
-
-
-@pytest.mark.slow
-def test_rl_beats_sft_on_scarce_labels_on_every_seed(base):
-    for seed in range(3):
-        r = reasoning_runs.scarce_labels(base, n_labels=64, rl_steps=15, seed=seed)
-        # Measured with 15 RL steps: GRPO 84-87% against SFT 28-37% at equal time (2.4x); 1.6x is the margin.
-        assert r.rl[-1] >= 1.6 * r.sft[-1], (seed, r)
-        assert r.rl[-1] > max(r.cold_start, *r.sft) + 0.03, (seed, r)

@@ -53,11 +53,18 @@ class CharPolicy(nn.Module):
         self.mlp = nn.Sequential(nn.ReLU(), nn.Linear(d_hidden, d_hidden), nn.ReLU(),
                                  nn.Linear(d_hidden, len(VOCAB)))
 
+    def fit_prompts(self, prompts: torch.Tensor) -> torch.Tensor:
+        """``prompts`` (N, P) padded on the right to the policy's ``prompt_len`` tokens, so a policy
+        built with room for longer prompts reads shorter ones with every operand in the same slot."""
+        if prompts.shape[1] > self.prompt_len:
+            raise ValueError(f"prompts may have at most {self.prompt_len} tokens, got {prompts.shape[1]}")
+        pad = torch.full((prompts.shape[0], self.prompt_len - prompts.shape[1]), PAD_ID, dtype=torch.long)
+        return torch.cat([prompts, pad], dim=1)
+
     def forward(self, prompts: torch.Tensor, completions: torch.Tensor) -> torch.Tensor:
         """Logits (N, T, vocabulary) of completion token t given the prompt and tokens < t."""
         n, t = completions.shape
-        if prompts.shape[1] != self.prompt_len:
-            raise ValueError(f"prompts must have {self.prompt_len} tokens, got {prompts.shape[1]}")
+        prompts = self.fit_prompts(prompts)
         if t > self.max_len:
             raise ValueError(f"completions may have at most {self.max_len} tokens, got {t}")
         before = torch.full((n, self.window), PAD_ID, dtype=torch.long)
@@ -71,7 +78,7 @@ class CharPolicy(nn.Module):
         one position's work instead of t + 1 (what sampling needs, token by token)."""
         before = torch.full((completions.shape[0], self.window), PAD_ID, dtype=torch.long)
         window = torch.cat([before, completions[:, :t]], dim=1)[:, -self.window:]
-        context = torch.cat([prompts, window], dim=1)
+        context = torch.cat([self.fit_prompts(prompts), window], dim=1)
         return self.mlp(self.inp(self.embed(context).flatten(1)) + self.position.weight[t])
 
 
@@ -124,10 +131,12 @@ def completions_text(completions: torch.Tensor) -> list[str]:
     return [decode(row) for row in completions]
 
 
-def heldout_accuracy(policy: CharPolicy, problems, max_new: int = 24) -> float:
-    """Share of ``problems`` answered exactly right with greedy decoding (temperature 0)."""
+def heldout_accuracy(policy: CharPolicy, problems, max_new: int | None = None) -> float:
+    """Share of ``problems`` answered exactly right with greedy decoding (temperature 0), writing at
+    most ``max_new`` tokens (default: as many as the policy has positions for)."""
     if not problems:
         raise ValueError("problems must not be empty")
+    max_new = policy.max_len if max_new is None else max_new
     completions, _ = sample(policy, prompt_batch(problems), max_new=max_new, temperature=0.0)
     texts = completions_text(completions)
     return sum(accuracy_reward(t, p.answer) for t, p in zip(texts, problems, strict=True)) / len(problems)
@@ -142,11 +151,13 @@ def corpus_example(problem: Problem, rng: random.Random, think_rate: float) -> l
 
 
 def supervised_finetune(policy: CharPolicy, problems, steps: int, batch_size: int = 32,
-                        lr: float = 5e-3, think_rate: float = 1.0, seed: int = 0) -> list[float]:
+                        lr: float = 5e-3, think_rate: float = 1.0, seed: int = 0,
+                        optimiser: torch.optim.Optimizer | None = None) -> list[float]:
     """Teacher-forced cross-entropy on texts of ``problems`` (plus end-of-sequence).
 
     With ``think_rate=1`` every text is a worked solution (supervised fine-tuning on labelled
-    reasoning); below 1, that share only (see ``corpus_example``). Returns every step's loss.
+    reasoning); below 1, that share only (see ``corpus_example``). A fresh Adam at ``lr`` unless
+    ``optimiser`` is given (to continue a run in chunks). Returns every step's loss.
     """
     validate.integer("steps", steps, low=0)
     validate.integer("batch_size", batch_size, low=1)
@@ -155,7 +166,7 @@ def supervised_finetune(policy: CharPolicy, problems, steps: int, batch_size: in
     if not problems:
         raise ValueError("problems must not be empty")
     rng = random.Random(seed)
-    optimiser = torch.optim.Adam(policy.parameters(), lr=lr)
+    optimiser = optimiser or torch.optim.Adam(policy.parameters(), lr=lr)
     losses = []
     for _ in range(steps):
         batch = [rng.choice(problems) for _ in range(batch_size)]

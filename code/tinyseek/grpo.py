@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import random
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -139,7 +140,9 @@ def grpo_loss(logp_new, logp_old, logp_ref, advantages, mask, clip_eps: float | 
 @dataclass
 class GrpoHistory:
     """One entry per RL step (``step`` .. ``clip_fraction``) and per evaluation (``eval_step``,
-    ``accuracy``, ``samples``: greedy completions of the first held-out prompts)."""
+    ``accuracy``, ``samples``: greedy completions of the first held-out prompts); ``seconds`` is the
+    CPU time of this process in the training steps alone, evaluations excluded (on an idle machine
+    with one thread, the wall-clock time; unlike it, not inflated by other programs' load)."""
 
     step: list[int] = field(default_factory=list)
     reward: list[float] = field(default_factory=list)
@@ -151,6 +154,7 @@ class GrpoHistory:
     eval_step: list[int] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     samples: list[list[str]] = field(default_factory=list)
+    seconds: float = field(default=0.0, compare=False)  # differs from run to run
 
 
 def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: int = 60,
@@ -196,6 +200,7 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
     for step in range(steps):
         if step % eval_every == 0:
             evaluate(step)
+        tick = time.process_time()
         problems = [rng.choice(train) for _ in range(prompts_per_step)]
         group = [p for p in problems for _ in range(group_size)]
         prompts = prompt_batch(group)
@@ -213,6 +218,7 @@ def train_grpo(policy: CharPolicy, train, heldout, reward=rule_reward, steps: in
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+        history.seconds += time.process_time() - tick
         spread = rewards.view(prompts_per_step, group_size).std(dim=1)
         history.step.append(step)
         history.reward.append(rewards.mean().item())
