@@ -21,7 +21,6 @@ import bs4
 import chapters
 import nbformat
 import pytest
-import solutions
 import yaml
 from conftest import ROOT
 from nbclient import NotebookClient
@@ -154,11 +153,11 @@ def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
 def test_guide_has_a_row_for_every_chapter(site):
     text = (site / "book" / "instructor-guide.html").read_text(encoding="utf-8")
     # indifferent to smart quotes, markup and entities (Sphinx writes the @ of "pass@k" as &#64;)
-    words = " ".join(solutions.words(html.unescape(text)))
+    words = " ".join(exercises.words(html.unescape(text)))
     for chapter in chapters.chapters(ROOT):
         assert f"{chapter.docname.split('/')[-1]}.html" in text
         for said in (chapter.audience, chapter.prerequisites, *chapter.objectives):
-            for run in solutions.fragments(said):         # a {doc} role renders as a title
+            for run in exercises.fragments(said):         # a {doc} role renders as a title
                 assert " ".join(run) in words, said
 
 
@@ -167,14 +166,14 @@ def test_guide_has_a_row_for_every_chapter(site):
 # ---------------------------------------------------------------------------------------------
 
 def test_secrets_are_found_for_every_master():
-    sources = {s.source for s in solutions.secrets(ROOT)}
+    sources = set(exercises.secrets(ROOT).values())
     for path in MASTERS:
         assert path.relative_to(ROOT).as_posix() in sources, f"no solution text found in {path.name}"
 
 
 def test_the_leak_check_finds_the_solutions_in_the_instructor_build(site):
     """The check can fail: the instructor build shows the solutions on every exercise page."""
-    hits = solutions.leaks(solutions.files_under(site), solutions.secrets(ROOT))
+    hits = exercises.leaks(exercises.files_under(site), exercises.secrets(ROOT))
     for path in MASTERS:
         assert any(f"/exercises/{path.stem}.html:" in h for h in hits), f"{path.name}: solutions not detected"
 
@@ -187,13 +186,13 @@ def student_site() -> Path:
 
 
 def test_no_solution_reaches_the_student_build(student_site):
-    hits = solutions.leaks(solutions.files_under(student_site.parent), solutions.secrets(ROOT))
+    hits = exercises.leaks(exercises.files_under(student_site.parent), exercises.secrets(ROOT))
     assert not hits, "solution text in the student build:\n" + "\n".join(hits[:20])
 
 
 def test_no_solution_reaches_the_student_notebooks():
     students = sorted((ROOT / "exercises").glob("*.ipynb"))
-    hits = solutions.leaks(students, solutions.secrets(ROOT))
+    hits = exercises.leaks(students, exercises.secrets(ROOT))
     assert students and not hits, "\n".join(hits[:20])
 
 

@@ -45,42 +45,25 @@ BBM_STUB = r"""\NeedsTeXFormat{LaTeX2e}
 """
 
 
-def _children_by_mime(bundle: nodes.Element) -> dict[str, nodes.Element]:
-    return {child.get("mime_type"): child for child in bundle.children}
-
-
-def _raw_html(child: nodes.Element) -> str:
-    return "".join(n.astext() for n in child.findall(nodes.raw))
-
-
 def _table_node(text: str) -> nodes.table | None:
     """The first HTML table of ``text`` as a docutils table (header rows kept apart)."""
     found = BeautifulSoup(text, "html.parser").find("table")
     if found is None or not found.find("tr"):
         return None
+    def texts(tr):
+        return [" ".join(cell.get_text(" ").split()) for cell in tr.find_all(["td", "th"])]
 
-    def cells(tr):
-        return [" ".join(c.get_text(" ").split()) for c in tr.find_all(["td", "th"])]
-
-    head = [cells(tr) for tr in found.select("thead tr")]
-    body = [cells(tr) for tr in found.find_all("tr") if tr.find_parent("thead") is None]
-    width = max(len(r) for r in head + body)
-    table = nodes.table(classes=["colwidths-auto"])
-    group = nodes.tgroup(cols=width)
-    table += group
-    group += [nodes.colspec(colwidth=1) for _ in range(width)]
-
-    def row(texts):
-        r = nodes.row()
-        for cell in texts + [""] * (width - len(texts)):
-            r += nodes.entry("", nodes.paragraph(text=cell))
-        return r
-
-    for part, rows in ((nodes.thead(), head), (nodes.tbody(), body)):
-        if rows:
-            part += [row(r) for r in rows]
+    rows = [(tr.find_parent("thead") is not None, texts(tr)) for tr in found.find_all("tr")]
+    width = max(len(cells) for _, cells in rows)
+    group = nodes.tgroup("", *[nodes.colspec(colwidth=1) for _ in range(width)], cols=width)
+    for part, header in ((nodes.thead(), True), (nodes.tbody(), False)):
+        for in_head, cells in rows:
+            if in_head == header:
+                padded = cells + [""] * (width - len(cells))
+                part += nodes.row("", *[nodes.entry("", nodes.paragraph(text=cell)) for cell in padded])
+        if part.children:
             group += part
-    return table
+    return nodes.table("", group, classes=["colwidths-auto"])
 
 
 def _html_text(text: str) -> str:
@@ -124,8 +107,8 @@ class PrintableOutputs(SphinxPostTransform):
                    if n.get("nb_element") == "mime_bundle"]
         figures: list[tuple[nodes.Element, str, str]] = []
         for bundle in bundles:
-            mimes = _children_by_mime(bundle)
-            page = _raw_html(mimes["text/html"]) if "text/html" in mimes else ""
+            mimes = {child.get("mime_type"): child for child in bundle.children}
+            page = "".join(n.astext() for n in mimes["text/html"].findall(nodes.raw)) if "text/html" in mimes else ""
             if WIDGET in mimes:
                 bundle.replace_self(nodes.paragraph("", "", nodes.emphasis(text=WIDGET_NOTE)))
             elif 'class="tinyseek-plot"' in page and SPEC.search(page):
