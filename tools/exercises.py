@@ -21,6 +21,7 @@ import json
 import re
 import shutil
 import subprocess
+import symtable
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ SETUP = '''\
 import importlib.util
 import pathlib
 import subprocess
+import symtable
 import sys
 import urllib.request
 
@@ -309,20 +311,16 @@ def unbound_names(master: Path) -> dict[str, list[str]]:
     as its parameters, so a check that reads another notebook global passes in the master and
     fails for every student. Empty lists are what a master should have.
     """
+    def globals_read(scope: symtable.SymbolTable) -> set[str]:        # in the scope or those inside it
+        here = {s.get_name() for s in scope.get_symbols() if s.is_global() and s.is_referenced()}
+        return here.union(*map(globals_read, scope.get_children()))
+
     found: dict[str, list[str]] = {}
     for cell in nbformat.read(master, as_version=4).cells:
-        if cell.cell_type != "code" or not re.search(r"^def test_", cell.source, re.M):
-            continue
-        for fn in (n for n in ast.parse(IGNORE_LINE.sub("", cell.source)).body if isinstance(n, ast.FunctionDef)):
-            bound, used = {a.arg for a in fn.args.args + fn.args.kwonlyargs}, set()
-            for node in ast.walk(fn):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
-                elif isinstance(node, ast.Name):
-                    (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-                elif isinstance(node, (ast.arg, ast.FunctionDef)):
-                    bound.add(node.arg if isinstance(node, ast.arg) else node.name)
-            found[fn.name] = sorted(used - bound - set(dir(builtins)))
+        if cell.cell_type == "code" and re.search(r"^def test_", cell.source, re.M):
+            for fn in symtable.symtable(IGNORE_LINE.sub("", cell.source), master.name, "exec").get_children():
+                if fn.get_type() == "function":
+                    found[fn.get_name()] = sorted(globals_read(fn) - set(dir(builtins)))
     return found
 
 
