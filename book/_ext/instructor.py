@@ -37,7 +37,7 @@ MD = MarkdownIt("commonmark", {"html": False}).use(
     renderer=lambda tex, _: f'<span class="math notranslate nohighlight">\\({html.escape(tex)}\\)</span>')
 
 
-def _write_pages(app, config) -> None:
+def _student_edition_and_pages(app, config) -> None:
     if config.tinyseek_student:
         config.html_title = f"{config.html_title} (student edition)"
         config.html_theme_options["launch_buttons"] = {}
@@ -97,7 +97,7 @@ def _self_check_assets(app, pagename, templatename, context, doctree) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The instructor guide's generated tables
+# The instructor guide's generated tables, and the front page's reading path
 # ---------------------------------------------------------------------------------------------
 
 class _Generated(SphinxDirective):
@@ -139,7 +139,7 @@ MARKDOWN = {   # directive: its MyST, from its content lines
 
 def setup(app):
     app.add_config_value("tinyseek_student", os.environ.get("TINYSEEK_STUDENT") == "1", "env")
-    app.connect("config-inited", _write_pages, priority=100)     # before sphinx-external-toc (900)
+    app.connect("config-inited", _student_edition_and_pages, priority=100)     # before sphinx-external-toc (900)
     app.connect("doctree-read", _add_self_checks, priority=400)  # before the page's toc is collected
     app.connect("html-page-context", _self_check_assets)
     for name, make in MARKDOWN.items():

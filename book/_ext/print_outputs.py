@@ -1,7 +1,7 @@
 """Give the PDF a readable form of every notebook output that only a browser can show.
 
-LaTeX cannot show HTML or JavaScript, so for the ``latex`` builder only (``make pdf`` loads this
-extension; the HTML builds never do), before myst-nb picks an output's form:
+LaTeX cannot show HTML or JavaScript, so for the ``latex`` builder only (``make pdf``; the HTML
+builds leave every output as it is), before myst-nb picks an output's form:
 
 - a kernel-free figure made by ``tinyseek.plots.show`` becomes a vector PDF image of its first
   state (its sliders removed), rendered by Kaleido with the same plotly.js as the site, in one
@@ -10,9 +10,6 @@ extension; the HTML builds never do), before myst-nb picks an output's form:
   book has a kernel-free figure of the same function beside it;
 - an HTML table (a pandas DataFrame or Styler) becomes a LaTeX table;
 - any other HTML output with only an object repr as plain text becomes its text.
-
-It also stands in for ``bbm.sty``: ``jupyterBook.cls`` loads it (blackboard-bold digits, never used
-in this book), and only Debian's 500 MB ``texlive-fonts-extra`` ships it.
 """
 
 from __future__ import annotations
@@ -37,12 +34,6 @@ LABEL = re.compile(r'<figure class="tinyseek-plot"[^>]*aria-label="([^"]*)"')
 WIDGET = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ("Live widget: it runs when this chapter is opened as a notebook (Binder, Colab, a "
                "JupyterHub or a local copy); the figure beside it shows the same calculation.")
-BBM_STUB = r"""\NeedsTeXFormat{LaTeX2e}
-\ProvidesPackage{bbm}[2024/01/01 stand-in for bbm, mathbbm as mathbb (tinyseek book)]
-\RequirePackage{amssymb}
-\providecommand{\mathbbm}[1]{\mathbb{#1}}
-\endinput
-"""
 
 
 def _table_node(text: str) -> nodes.table | None:
@@ -145,13 +136,6 @@ class PrintableOutputs(SphinxPostTransform):
                                             width="100%"))
 
 
-def _stub_bbm(app):
-    if app.builder.format == "latex":
-        Path(app.outdir).mkdir(parents=True, exist_ok=True)
-        (Path(app.outdir) / "bbm.sty").write_text(BBM_STUB, encoding="utf-8")
-
-
 def setup(app):
     app.add_post_transform(PrintableOutputs)
-    app.connect("builder-inited", _stub_bbm)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
