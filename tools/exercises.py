@@ -42,7 +42,6 @@ SETUP = '''\
 import importlib.util
 import pathlib
 import subprocess
-import symtable
 import sys
 import urllib.request
 
