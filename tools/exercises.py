@@ -87,6 +87,7 @@ def masters(root: Path = ROOT) -> list[Path]:
 @dataclass
 class Question:
     name: str
+    points: float = 1
     manual: bool = False
     prompt: list[str] = field(default_factory=list)      # markdown, and code the student sees
     solution: list[nbformat.NotebookNode] = field(default_factory=list)
@@ -147,7 +148,7 @@ def read(path: Path) -> Master:
                                                   path.name, len(checks) + 1))
             elif marker == "# BEGIN QUESTION":
                 config = yaml.safe_load(head.split("\n", 1)[1]) or {}
-                question = Question(config["name"], bool(config.get("manual")))
+                question = Question(config["name"], config.get("points", 1), bool(config.get("manual")))
                 questions.append(question)
             elif marker == "# END QUESTION":
                 question, where = None, ""
