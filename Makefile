@@ -9,6 +9,7 @@ JB     := $(BIN)/jupyter-book
 # What a student's kernel has (Binder's binder/postBuild) plus the test runner: the notebooks run here
 RT     := .venv-runtime
 RT_STAMP := $(RT)/.installed-$(shell cat requirements-runtime.txt requirements-grader.txt binder/postBuild pyproject.toml | cksum | cut -d' ' -f1)
+STRICT := --warningiserror --nitpick --keep-going
 export PYTHONHASHSEED := 0
 
 .PHONY: book serve test lint exercises bench clean student autograder pdf pdf-deps vendor browser-deps
@@ -49,7 +50,7 @@ browser-deps:
 ## book: execute every chapter and build the HTML site into _build/html (strict: any warning fails);
 ## the build itself writes the exercise pages book/exercises/NN-slug.md from the masters first
 book: $(STAMP) _build/.code-stamp _build/.ext-stamp vendor
-	$(JB) build . --warningiserror --nitpick --keep-going
+	$(JB) build . $(STRICT)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html  (or run: make serve)"
 
 ## serve: serve the built site on http://localhost:8000
@@ -76,18 +77,28 @@ test: lint book student $(RT_STAMP)
 exercises: $(STAMP)
 	$(BIN)/python tools/exercises.py
 
-## student: the site without solutions (pages, search, downloads), into _build/student/_build/html;
-## reuses the notebooks make book executed
+## student: the site without solutions (pages, search, downloads), into _build/student/_build/html.
+## The student edition and the PDF reuse the notebooks `make book` executed (execute.cache in
+## _config.yml) and start with fresh doctrees: after a change to tinyseek Sphinx would keep a
+## chapter's old outputs (its text is unchanged). Their executed notebooks (solutions included)
+## are a by-product, not the site, and go.
 student: $(STAMP) _build/.code-stamp vendor
-	$(BIN)/python tools/builds.py student
+	rm -rf _build/student/_build/.doctrees
+	TINYSEEK_STUDENT=1 $(JB) build . --path-output _build/student $(STRICT)
+	rm -rf _build/student/_build/jupyter_execute
+	@echo "The student edition is at file://$(CURDIR)/_build/student/_build/html/index.html"
 
 ## autograder: an otter autograder bundle per exercise notebook, in exercises/dist/NN-slug/
 autograder: $(STAMP)
 	$(BIN)/python tools/exercises.py autograder
 
-## pdf: the whole book as _build/pdf/_build/latex/book.pdf (installs Debian's TeX when missing)
+## pdf: the whole book as _build/pdf/_build/latex/book.pdf (installs Debian's TeX when missing);
+## LaTeX starts afresh: latexmk will not retry a run that failed until its inputs change
 pdf: $(STAMP) _build/.code-stamp pdf-deps
-	$(BIN)/python tools/builds.py pdf
+	rm -rf _build/pdf/_build/.doctrees _build/pdf/_build/latex
+	$(JB) build . --path-output _build/pdf --builder pdflatex $(STRICT)
+	rm -rf _build/pdf/_build/jupyter_execute
+	@echo "The PDF is at $(CURDIR)/_build/pdf/_build/latex/book.pdf"
 
 pdf-deps:
 	@bash tools/pdf-deps.sh

@@ -11,7 +11,6 @@ import sys
 import chapters
 import nbformat
 import pytest
-import solutions
 from conftest import ROOT
 
 import exercises
@@ -38,7 +37,7 @@ def test_committed_student_notebook_is_what_otter_assign_generates(master):
 
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_no_solution_reaches_the_student_notebook(master):
-    stripped = solutions.master_solutions(master)
+    stripped = exercises.master_solutions(master)
     # a solution line the student sees anyway (an import the visible checks also make) is no secret
     secrets = [s for s in stripped.secret if len(s) > 3 and s not in stripped.public]
     assert secrets, "the master has no solutions to protect"
@@ -231,7 +230,7 @@ def test_exercise_page_shows_solutions_and_rubrics_only_to_instructors(tmp_path)
         assert "colab.research.google.com" in page and "mybinder.org" in page
     assert "torch.softmax(x, dim=-1)" in instructor and "capacity bound" in instructor
     assert "torch.softmax(x, dim=-1)" not in student and "capacity bound" not in student
-    secrets = solutions.master_solutions(master.path).secret
+    secrets = exercises.master_solutions(master.path).secret
     assert any("torch.softmax(x, dim=-1)" in s for s in secrets) and any("capacity bound" in s for s in secrets)
 
 

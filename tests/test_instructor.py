@@ -8,7 +8,6 @@ student`, `make pdf`); the otter bundles are built here, by the code `make autog
 from __future__ import annotations
 
 import html
-import json
 import re
 import shutil
 import subprocess
@@ -21,7 +20,6 @@ import bs4
 import chapters
 import nbformat
 import pytest
-import solutions
 import yaml
 from conftest import ROOT
 from nbclient import NotebookClient
@@ -32,7 +30,6 @@ CHAPTERS = chapters.chapter_paths(ROOT)
 MASTERS = exercises.masters()
 STUDENT_SITE = ROOT / "_build" / "student" / "_build" / "html"
 LATEX = ROOT / "_build" / "pdf" / "_build" / "latex"
-EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
 
 ADMONITION = """**You will be able to**
 - compute a thing;
@@ -154,11 +151,11 @@ def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
 def test_guide_has_a_row_for_every_chapter(site):
     text = (site / "book" / "instructor-guide.html").read_text(encoding="utf-8")
     # indifferent to smart quotes, markup and entities (Sphinx writes the @ of "pass@k" as &#64;)
-    words = " ".join(solutions.words(html.unescape(text)))
+    words = " ".join(exercises.words(html.unescape(text)))
     for chapter in chapters.chapters(ROOT):
         assert f"{chapter.docname.split('/')[-1]}.html" in text
         for said in (chapter.audience, chapter.prerequisites, *chapter.objectives):
-            for run in solutions.fragments(said):         # a {doc} role renders as a title
+            for run in exercises.fragments(said):         # a {doc} role renders as a title
                 assert " ".join(run) in words, said
 
 
@@ -167,14 +164,14 @@ def test_guide_has_a_row_for_every_chapter(site):
 # ---------------------------------------------------------------------------------------------
 
 def test_secrets_are_found_for_every_master():
-    sources = {s.source for s in solutions.secrets(ROOT)}
+    sources = set(exercises.secrets(ROOT).values())
     for path in MASTERS:
         assert path.relative_to(ROOT).as_posix() in sources, f"no solution text found in {path.name}"
 
 
 def test_the_leak_check_finds_the_solutions_in_the_instructor_build(site):
     """The check can fail: the instructor build shows the solutions on every exercise page."""
-    hits = solutions.leaks(solutions.files_under(site), solutions.secrets(ROOT))
+    hits = exercises.leaks(exercises.files_under(site), exercises.secrets(ROOT))
     for path in MASTERS:
         assert any(f"/exercises/{path.stem}.html:" in h for h in hits), f"{path.name}: solutions not detected"
 
@@ -187,13 +184,13 @@ def student_site() -> Path:
 
 
 def test_no_solution_reaches_the_student_build(student_site):
-    hits = solutions.leaks(solutions.files_under(student_site.parent), solutions.secrets(ROOT))
+    hits = exercises.leaks(exercises.files_under(student_site.parent), exercises.secrets(ROOT))
     assert not hits, "solution text in the student build:\n" + "\n".join(hits[:20])
 
 
 def test_no_solution_reaches_the_student_notebooks():
     students = sorted((ROOT / "exercises").glob("*.ipynb"))
-    hits = solutions.leaks(students, solutions.secrets(ROOT))
+    hits = exercises.leaks(students, exercises.secrets(ROOT))
     assert students and not hits, "\n".join(hits[:20])
 
 
@@ -350,18 +347,18 @@ def test_summary_shows_the_assertion_hint_before_the_question_message():
 # The PDF
 # ---------------------------------------------------------------------------------------------
 
-def _outputs(kind: str) -> int:
-    """How many outputs of a kind the executed chapters have ('figure' or 'widget')."""
+def _outputs(site: Path, kind: str) -> int:
+    """How many outputs of a kind the chapters show ('figure' or 'widget'), counted on the site:
+    myst-nb writes _build/jupyter_execute without outputs when it takes them from its cache. A
+    figure a live widget showed is part of the widget's panel (a note in the PDF), not counted."""
     count = 0
     for path in CHAPTERS:
-        nb = json.loads((EXECUTED / path.name).read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            for out in cell.get("outputs", []):
-                data = out.get("data", {})
-                if kind == "figure":
-                    count += 'class="tinyseek-plot"' in "".join(data.get("text/html", ""))
-                else:
-                    count += "application/vnd.jupyter.widget-view+json" in data
+        soup = bs4.BeautifulSoup((site / "book" / f"{path.stem}.html").read_text(encoding="utf-8"), "html.parser")
+        if kind == "figure":
+            figures = soup.select("figure.tinyseek-plot")
+            count += sum(f.find_parent(class_="tinyseek-live-panel") is None for f in figures)
+        else:
+            count += len(soup.select(".tinyseek-live-panel"))
     return count
 
 
@@ -384,12 +381,12 @@ def test_pdf_contains_every_chapter_title(pdf_text):
         assert chapter.title.lower() in pdf_text.lower(), chapter.title
 
 
-def test_pdf_has_every_figure_in_place_and_a_note_for_every_widget(pdf_text):
+def test_pdf_has_every_figure_in_place_and_a_note_for_every_widget(pdf_text, site):
     tex = (LATEX / "book.tex").read_text(encoding="utf-8")
     included = re.findall(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\{\{?(tinyseek-figures/[0-9a-f]+)\}?\.pdf\}", tex)
-    assert len(included) == _outputs("figure") > 0
+    assert len(included) == _outputs(site, "figure") > 0
     assert all((LATEX / f"{name}.pdf").stat().st_size > 1000 for name in included)
-    assert pdf_text.count("Live widget:") == _outputs("widget")
+    assert pdf_text.count("Live widget:") == _outputs(site, "widget")
     for junk in ("[Figure:", "IPython.core.display", "object at 0x", "VBox(children", "Styler"):
         assert junk not in pdf_text, f"an output without a printable form: {junk}"
 

@@ -62,13 +62,9 @@ def pages(site: Path) -> list[str]:
     return sorted(found, key=lambda p: p != "index.html")
 
 
-def chapters(site: Path) -> list[str]:
-    return [p for p in pages(site) if re.match(r"book/\d\d-", p)]
-
-
 def came_from(site: Path, path: str) -> str:
     """The page a reader saw before ``path``: the chapter before it (the first chapter's next one)."""
-    order = chapters(site)
+    order = [p for p in pages(site) if re.match(r"book/\d\d-", p)]
     if path not in order:
         return order[0]
     i = order.index(path)

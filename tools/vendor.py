@@ -31,32 +31,25 @@ SITE_VENDOR = ROOT / "book" / "_static" / "vendor"   # served by the site
 TEST_VENDOR = ROOT / "_build" / "npm"                 # used by tests only (axe-core)
 TARBALLS = TEST_VENDOR / "tarballs"
 
-# name@version -> (npm's sha512 integrity, destination, {path in the package: path under it}).
-# A path ending in "/" copies that folder. Upgrading: change the version, run `npm view
-# NAME@VERSION dist.integrity`, paste the new integrity here.
+# name@version -> (npm's sha512 integrity, destination, folder in the package, [paths in that folder]):
+# each path is copied to the same path under the destination; one ending in "/" copies a folder.
+# Upgrading: change the version, run `npm view NAME@VERSION dist.integrity`, paste the integrity here.
 PINS = {
     # MathJax's loader and only the components the book's TeX needs (base and AMS input, CommonHTML
     # output and its fonts): 0.2 MB gzip where the combined tex-mml-chtml.js with its menu is 0.3
     "mathjax@3.2.2": (
         "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
-        SITE_VENDOR / "mathjax", {"es5/startup.js": "startup.js", "es5/core.js": "core.js",
-                                  "es5/input/tex-base.js": "input/tex-base.js",
-                                  "es5/input/tex/extensions/ams.js": "input/tex/extensions/ams.js",
-                                  "es5/input/tex/extensions/noundefined.js": "input/tex/extensions/noundefined.js",
-                                  "es5/output/chtml.js": "output/chtml.js", "es5/output/chtml/": "output/chtml"}),
+        SITE_VENDOR / "mathjax", "es5/", ["startup.js", "core.js", "input/tex-base.js", "input/tex/extensions/ams.js",
+                                          "input/tex/extensions/noundefined.js", "output/chtml.js", "output/chtml/"]),
     # the version must be the plotly wheel's plotly.js (main() checks): upgrade the two together
     "plotly.js-cartesian-dist-min@4.1.1": (
         "sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==",
-        SITE_VENDOR, {"plotly-cartesian.min.js": "plotly-cartesian.min.js"}),
+        SITE_VENDOR, "", ["plotly-cartesian.min.js"]),
     "axe-core@4.11.1": (
         "sha512-BASOg+YwO2C+346x3LZOeoovTIoTrRqEsqMa6fmfAV0P+U9mFr9NsyOEpiYvFjbc64NMrSswhV50WdXzdb/Z5A==",
-        TEST_VENDOR, {"axe.min.js": "axe.min.js"}),
+        TEST_VENDOR, "", ["axe.min.js"]),
 }
 SKIP_SUFFIXES = (".map", ".LICENSE.txt")   # source maps and licence banners are not served
-
-
-def integrity(path: Path) -> str:
-    return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
 
 
 def fetch(spec: str, expected: str) -> Path:
@@ -65,36 +58,26 @@ def fetch(spec: str, expected: str) -> Path:
     name, version = spec.rsplit("@", 1)
     tarball = TARBALLS / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
     if not tarball.exists():
-        npm = shutil.which("npm")
-        if npm is None:
+        if shutil.which("npm") is None:
             sys.exit("make vendor: needs npm (Debian package `npm`); `make vendor` installs it")
-        subprocess.run([npm, "pack", spec, "--pack-destination", str(TARBALLS), "--silent"],
+        subprocess.run(["npm", "pack", spec, "--pack-destination", str(TARBALLS), "--silent"],
                        check=True, stdout=subprocess.DEVNULL)
-    if integrity(tarball) != expected:
+    if "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode() != expected:
         tarball.unlink()
         sys.exit(f"make vendor: {spec} from the registry does not match its pinned sha512")
     return tarball
 
 
-def extract(tarball: Path, dest: Path, paths: dict[str, str]) -> int:
+def extract(tarball: Path, dest: Path, folder: str, paths: list[str]) -> int:
+    """Copy ``package/<folder><path>`` of the tarball to ``dest/<path>`` for each of ``paths``."""
     count = 0
     with tarfile.open(tarball) as tar:
         for member in tar.getmembers():
-            if not member.isfile() or not member.name.startswith("package/"):
-                continue
-            inner = member.name[len("package/"):]
-            for src, dst in paths.items():
-                if src.endswith("/") and inner.startswith(src):
-                    rel = inner[len(src):]
-                    if rel.endswith(SKIP_SUFFIXES):
-                        continue
-                    target = dest / dst / rel
-                elif inner == src:
-                    target = dest / dst
-                else:
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(tar.extractfile(member).read())
+            rel = member.name.removeprefix(f"package/{folder}")
+            wanted = any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in paths)
+            if member.isfile() and rel != member.name and wanted and not rel.endswith(SKIP_SUFFIXES):
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                (dest / rel).write_bytes(tar.extractfile(member).read())
                 count += 1
     return count
 
@@ -116,8 +99,8 @@ def main() -> int:
     if all(s.exists() and s.read_text() == stamp_text for s in stamps):
         return 0
     shutil.rmtree(SITE_VENDOR, ignore_errors=True)
-    for spec, (expected, dest, paths) in PINS.items():
-        n = extract(fetch(spec, expected), dest, paths)
+    for spec, (expected, dest, folder, paths) in PINS.items():
+        n = extract(fetch(spec, expected), dest, folder, paths)
         print(f"make vendor: {spec}: {n} files into {dest.relative_to(ROOT)}")
     for stamp in stamps:
         stamp.write_text(stamp_text)

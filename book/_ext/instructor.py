@@ -1,18 +1,22 @@
 """What the book generates from its chapters and exercise masters at build time.
 
 - ``book/exercises/NN-slug.md``, one page per exercise master (``tools/exercises.py``), written
-  before Sphinx reads the table of contents; the student build (``tinyseek_student = True``,
-  set by ``tools/builds.py student``) writes them without solutions and rubrics.
+  before Sphinx reads the table of contents.
+- The student edition (``make student`` sets ``TINYSEEK_STUDENT=1``, hence ``tinyseek_student``)
+  writes them without solutions and rubrics, has no launch buttons (they would open the chapters
+  from the repository) and says which edition it is in its title.
 - The self-check questions of a chapter's master, at the end of the chapter's page: multiple
   choice as one ``<details>`` per choice (no script), a number as a small form that
   ``_static/selfcheck.js`` checks in the browser (loaded only by pages with self-checks).
-- ``{chapter-table}``, ``{exercise-links}`` and ``{syllabus}`` for the instructor guide, from the
+- ``{chapter-table}``, ``{exercise-links}`` and ``{syllabus}`` for the instructor guide, and
+  ``{reading-path}`` (the chapters in order with their reading times) for the front page, from the
   chapters' metadata, the masters and ``_config.yml`` (``tools/chapters.py``).
 """
 
 from __future__ import annotations
 
 import html
+import os
 import sys
 from pathlib import Path
 
@@ -33,7 +37,10 @@ MD = MarkdownIt("commonmark", {"html": False}).use(
     renderer=lambda tex, _: f'<span class="math notranslate nohighlight">\\({html.escape(tex)}\\)</span>')
 
 
-def _write_pages(app, config) -> None:
+def _student_edition_and_pages(app, config) -> None:
+    if config.tinyseek_student:
+        config.html_title = f"{config.html_title} (student edition)"
+        config.html_theme_options["launch_buttons"] = {}
     exercises.write_pages(solutions=not config.tinyseek_student, root=ROOT)
 
 
@@ -90,7 +97,7 @@ def _self_check_assets(app, pagename, templatename, context, doctree) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The instructor guide's generated tables
+# The instructor guide's generated tables, and the front page's reading path
 # ---------------------------------------------------------------------------------------------
 
 class _Generated(SphinxDirective):
@@ -123,12 +130,16 @@ MARKDOWN = {   # directive: its MyST, from its content lines
     # a syllabus: each content line is `session | part numerals or chapter numbers | focus`
     "syllabus": lambda lines: chapters.syllabus_table(chapters.parse_plan("\n".join(lines)),
                                                       chapters.chapters(ROOT, strict=False), _builds()),
+    # the front page: the chapters in reading order, each with its reading time
+    "reading-path": lambda lines: "\n".join(f"1. {{doc}}`{ch.title} <{ch.path.stem}>` "
+                                            f"({chapters.minutes(ch.reading_minutes)})"
+                                            for ch in chapters.chapters(ROOT, strict=False)),
 }
 
 
 def setup(app):
-    app.add_config_value("tinyseek_student", False, "env")
-    app.connect("config-inited", _write_pages, priority=100)     # before sphinx-external-toc (900)
+    app.add_config_value("tinyseek_student", os.environ.get("TINYSEEK_STUDENT") == "1", "env")
+    app.connect("config-inited", _student_edition_and_pages, priority=100)     # before sphinx-external-toc (900)
     app.connect("doctree-read", _add_self_checks, priority=400)  # before the page's toc is collected
     app.connect("html-page-context", _self_check_assets)
     for name, make in MARKDOWN.items():

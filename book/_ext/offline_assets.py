@@ -1,14 +1,22 @@
-"""A light page that works offline: each page loads only what it draws, from the site itself.
+"""The site's pages: light, offline, and clean in the browser tests (tests/test_browser.py).
 
-- MathJax (``make vendor``) only on pages with mathematics (Sphinx's own rule), plotly.js only on
-  pages with a kernel-free figure (``tinyseek.plots.show``), with ``tinyseek-figures.js``, which
-  gives every figure slider a keyboard control;
-- a live ipywidget becomes its saved output (the figure, table or text it showed when the chapter
+- Each page loads only what it draws, from the site itself: MathJax (``make vendor``) only on pages
+  with mathematics, plotly.js only on pages with a kernel-free figure (``tinyseek.plots.show``),
+  with ``tinyseek-figures.js``, which gives every figure slider a keyboard control.
+- A live ipywidget becomes its saved output (the figure, table or text it showed when the chapter
   was executed, and the inputs it had) in a panel that says it runs live in Binder or Colab and
-  links there: no widget manager, no control that would not respond;
-- the opening box of a chapter (objectives, prerequisites, time) gets the launch links;
-- the theme's Font Awesome script (1.5 MB, every icon there is) goes: each ``<i class="fa-...">``
+  links there: no widget manager, no control that would not respond. A chapter's opening box
+  (objectives, prerequisites, time) gets the same links.
+- The theme's Font Awesome script (1.5 MB, every icon there is) goes: each ``<i class="fa-...">``
   becomes the inline SVG of that one icon, read from the theme's own copy of the script.
+- Details the browser tests found: the colour mode follows the reader's system ("auto"; without
+  it pydata-sphinx-theme logs a console error); sphinx-thebe's script goes when thebe is off (it
+  names thebe's CDN, twice on a page after a rebuild: a console error); the bibliography loses
+  docutils' ``role="list"`` and viewcode's module index its ``<ul>`` directly inside a ``<ul>``
+  (axe-core).
+- Citations read as author and year, "[DeepSeek-AI, 2024a]", in the text and in the bibliography:
+  the ``tinyseek`` pybtex style (the plain style with these labels; a, b, ... tell apart one
+  author's works of one year).
 """
 
 from __future__ import annotations
@@ -16,17 +24,24 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
+from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from docutils import nodes
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
 from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
-logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+import chapters  # noqa: E402  (tools/chapters.py: the launch links)
 
+logger = logging.getLogger(__name__)
 VENDOR = Path(__file__).resolve().parents[1] / "_static" / "vendor"
 PLOTLY = "vendor/plotly-cartesian.min.js"
 MATHJAX = "vendor/mathjax/startup.js"
@@ -43,6 +58,7 @@ def _check(app):
 
 
 def _configure(app, config):
+    config.html_context.setdefault("default_mode", "auto")
     config.mathjax_path = MATHJAX
     # only what the book's TeX uses (tools/vendor.py); a command outside it shows as a MathJax error
     config.mathjax3_config = {**(config.mathjax3_config or {}),
@@ -51,49 +67,62 @@ def _configure(app, config):
     config.nb_ipywidgets_js = {}        # the static site draws no live widget (StaticWidgets)
 
 
+def _text_of(asset) -> str:
+    return str(getattr(asset, "filename", None) or getattr(asset, "attributes", {}).get("body") or asset)
+
+
 def _page_scripts(app, pagename, templatename, context, doctree):
-    """plotly.js where a figure is, MathJax where math is (not a toctree's math); no widget state;
-    a warning for any script from another host."""
-    raws = [r.astext() for r in doctree.findall(nodes.raw)] if doctree is not None else []
+    """plotly.js where a figure is, MathJax where math is (not a toctree's math); no widget state,
+    no thebe; a warning for any script from another host."""
     files = context.get("script_files", [])
-    if any("tinyseek-plot" in raw for raw in raws):
+    if doctree is not None and any("tinyseek-plot" in raw.astext() for raw in doctree.findall(nodes.raw)):
         files += [_JavaScript(f"_static/{PLOTLY}", priority=200), _JavaScript(f"_static/{FIGURES_JS}", priority=210)]
-    math = doctree is not None and any(True for _ in doctree.findall(lambda n: isinstance(n, (nodes.math,
-                                                                                          nodes.math_block))))
+    math = doctree is not None and any(isinstance(n, (nodes.math, nodes.math_block)) for n in doctree.findall())
+    thebe = (app.config.html_theme_options.get("launch_buttons") or {}).get("thebe")
     files[:] = [js for js in files if "widget-state" not in (getattr(js, "attributes", {}).get("type") or "")
-                and (math or not re.search(r"mathjax|window\.MathJax", _where(js)))]
+                and (math or not re.search(r"mathjax|window\.MathJax", _text_of(js)))
+                and (thebe or not re.search(r"thebe|THEBE_JS_URL", _text_of(js)))]
     remote = [f.filename for f in [*files, *context.get("css_files", [])]
               if re.match(r"(https?:)?//", getattr(f, "filename", None) or "")]
     if remote:
         logger.warning(f"{pagename} would load {', '.join(remote)} from another host; vendor it")
 
 
-def _where(asset) -> str:
-    return str(getattr(asset, "filename", None) or getattr(asset, "attributes", {}).get("body") or asset)
+def _accessible_lists(app, pagename, templatename, context, doctree):
+    """No ``role="list"`` on the bibliography (its children are not list items); viewcode's module
+    index nests a package's modules in the item before them, not directly in the outer list."""
+    if "body" in context:
+        body = context["body"].replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+        if pagename == "_modules/index":
+            body = re.sub(r"</li>\n<ul>(.*?)</ul>", r"\n<ul>\1</ul></li>", body, flags=re.S)
+        context["body"] = body
 
+
+# ---------------------------------------------------------------------------------------------
+# Live widgets: their saved output, and where they run live
+# ---------------------------------------------------------------------------------------------
 
 def launch_links(config, docname: str, suffix: str = ".ipynb") -> list[tuple[str, str]]:
-    """(label, URL) of the services that open ``docname`` with a kernel, as the theme's buttons do."""
-    theme = config.html_theme_options or {}
-    repo, launch = theme.get("repository_url", ""), theme.get("launch_buttons", {}) or {}
-    parts = urlsplit(repo)
-    if parts.netloc != "github.com" or not parts.path.strip("/"):
-        return []
-    org_repo, branch = parts.path.strip("/"), theme.get("repository_branch", "main")
-    path = "/".join(p for p in (theme.get("path_to_docs", "").strip("/"), docname + suffix) if p)
-    links = []
-    if launch.get("binderhub_url"):
-        ui = "lab/tree" if launch.get("notebook_interface") == "jupyterlab" else "tree"
-        links.append(("Binder", f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}"
-                                f"?urlpath={ui}/{path}"))
-    if launch.get("colab_url"):
-        links.append(("Colab", f"{launch['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{path}"))
-    return links
+    """(label, URL) of the services the theme's launch buttons offer for ``docname`` (none in the
+    student edition), linked as tools/chapters.py links every notebook."""
+    launch = (config.html_theme_options or {}).get("launch_buttons") or {}
+    return [(label, link(docname + suffix, ROOT)) for label, key, link in
+            (("Binder", "binderhub_url", chapters.binder_link), ("Colab", "colab_url", chapters.colab_link))
+            if launch.get(key)]
 
 
-def _widget_state(env, docname: str) -> dict:
-    js = getattr(env, "nb_metadata", {}).get(docname, {}).get("js_files", {}).get("ipywidgets_state")
-    return json.loads(js[1]["body"])["state"] if js else {}
+def _links(transform, docname: str) -> nodes.inline:
+    """'Binder, Colab or another place with a kernel', linked."""
+    env = transform.env
+    targets = launch_links(transform.config, docname, Path(env.doc2path(docname)).suffix)
+    if WHERE_TO_RUN in env.all_docs and WHERE_TO_RUN != docname:
+        targets.append(("another place with a kernel", transform.app.builder.get_relative_uri(docname, WHERE_TO_RUN)))
+    span = nodes.inline()
+    for i, (label, url) in enumerate(targets):
+        if i:
+            span += nodes.Text(", " if i < len(targets) - 1 else " or ")
+        span += nodes.reference("", label, refuri=url, internal=not url.startswith("http"))
+    return span
 
 
 def _saved_output(models: dict, model_id: str, inputs: list[str]) -> list[nodes.Node]:
@@ -139,7 +168,9 @@ class StaticWidgets(SphinxPostTransform):
                 if bundle.get("nb_element") == "mime_bundle" else []
             if not view:
                 continue
-            models = models if models is not None else _widget_state(self.env, docname)
+            if models is None:         # the page's saved widget state, read once
+                js = getattr(self.env, "nb_metadata", {}).get(docname, {}).get("js_files", {}).get("ipywidgets_state")
+                models = json.loads(js[1]["body"])["state"] if js else {}
             found = re.search(r'"model_id":\s*"([^"]+)"', view[0].astext())
             inputs: list[str] = []
             shown = _saved_output(models, found.group(1), inputs) if found else []
@@ -153,20 +184,6 @@ class StaticWidgets(SphinxPostTransform):
             bundle.replace_self(nodes.container("", head, *body, classes=["tinyseek-live-panel"]))
 
 
-def _links(transform, docname: str) -> nodes.inline:
-    """'Binder, Colab or another place with a kernel', linked."""
-    env = transform.env
-    targets = launch_links(transform.config, docname, Path(env.doc2path(docname)).suffix)
-    if WHERE_TO_RUN in env.all_docs and WHERE_TO_RUN != docname:
-        targets.append(("another place with a kernel", transform.app.builder.get_relative_uri(docname, WHERE_TO_RUN)))
-    span = nodes.inline()
-    for i, (label, url) in enumerate(targets):
-        if i:
-            span += nodes.Text(", " if i < len(targets) - 1 else " or ")
-        span += nodes.reference("", label, refuri=url, internal=not url.startswith("http"))
-    return span
-
-
 class LaunchInOpeningBox(SphinxPostTransform):
     """The chapter's opening box (objectives, prerequisites, time) also says where it runs live."""
 
@@ -177,18 +194,19 @@ class LaunchInOpeningBox(SphinxPostTransform):
         docname = self.env.docname
         if not re.match(r"book/\d\d-", docname):
             return
-        for box in self.document.findall(nodes.admonition):
-            if "Prerequisites" in box.astext():
-                para = nodes.paragraph(classes=["tinyseek-launch"])
-                para += nodes.strong(text="Run it live: ")
-                para += _links(self, docname)
-                para += nodes.Text(" (the code, the live panels and the exercises need a kernel).")
-                box += para
-                return
+        box = next((b for b in self.document.findall(nodes.admonition) if "Prerequisites" in b.astext()), None)
+        if box is not None:
+            box += nodes.paragraph("", "", nodes.strong(text="Run it live: "), _links(self, docname),
+                                   nodes.Text(" (the code, the live panels and the exercises need a kernel)."),
+                                   classes=["tinyseek-launch"])
 
+
+# ---------------------------------------------------------------------------------------------
+# Font Awesome's icons as inline SVG
+# ---------------------------------------------------------------------------------------------
 
 @functools.cache
-def _icons() -> dict[str, tuple[str, str]]:
+def _icons() -> dict[tuple[str, str], tuple[str, str]]:
     """(prefix, icon name) -> (viewBox, SVG path), from the theme's Font Awesome script."""
     import pydata_sphinx_theme
 
@@ -211,7 +229,7 @@ def _svg_icon(match: re.Match) -> str:
     prefix = next((PREFIX[c] for c in classes if c in PREFIX), "fas")
     names = [c[3:] for c in classes if c.startswith("fa-") and c not in PREFIX and c[3:] not in
              ("lg", "sm", "xs", "fw", "2x", "solid", "spin")]
-    icon = next((_icons().get((prefix, n)) for n in names if (prefix, n) in _icons()), None)
+    icon = next((_icons()[(prefix, n)] for n in names if (prefix, n) in _icons()), None)
     if icon is None:
         return match.group(0)
     return (f'<svg class="svg-inline--fa {" ".join(classes)}"{rest} viewBox="{icon[0]}" aria-hidden="true" '
@@ -230,19 +248,45 @@ def _rewrite_pages(app, exception):
         return
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        new = strip_font_awesome(text)
-        if new != text:
+        if (new := strip_font_awesome(text)) != text:
             page.write_text(new, encoding="utf-8")
-    script = Path(app.outdir) / "_static" / "scripts" / "fontawesome.js"
-    script.unlink(missing_ok=True)
-    for extra in script.parent.glob("fontawesome.js.*"):
-        extra.unlink()
+    for script in (Path(app.outdir) / "_static" / "scripts").glob("fontawesome.js*"):
+        script.unlink()
+
+
+# ---------------------------------------------------------------------------------------------
+# Author-year citation labels
+# ---------------------------------------------------------------------------------------------
+
+class AuthorYearLabels(BaseLabelStyle):
+    """'Author, year', 'A and B, year' or 'A et al., year', with a, b, ... where two would be the same."""
+
+    def format_labels(self, sorted_entries):
+        labels = [self.format_label(entry) for entry in sorted_entries]
+        total, seen = Counter(labels), Counter()
+        for label in labels:
+            seen[label] += 1
+            yield label + ("abcdefghijklmnopqrstuvwxyz"[seen[label] - 1] if total[label] > 1 else "")
+
+    def format_label(self, entry):
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [re.sub(r"[{}]", "", " ".join(p.prelast_names + p.last_names)) for p in people]
+        who = (names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2
+               else f"{names[0]} et al." if names else entry.fields.get("organization", "Anonymous"))
+        who = re.sub(r"\s*et al\. et al\.$| and others$", " et al.", who)
+        return f"{who}, {entry.fields.get('year', 'n.d.')}"
+
+
+class AuthorYearStyle(PlainStyle):
+    default_label_style = AuthorYearLabels
 
 
 def setup(app):
+    register_plugin("pybtex.style.formatting", "tinyseek", AuthorYearStyle)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _check)
     app.connect("html-page-context", _page_scripts, priority=950)
+    app.connect("html-page-context", _accessible_lists)
     app.connect("build-finished", _rewrite_pages)
     app.add_post_transform(StaticWidgets)
     app.add_post_transform(LaunchInOpeningBox)

@@ -1,7 +1,7 @@
 """Give the PDF a readable form of every notebook output that only a browser can show.
 
-LaTeX cannot show HTML or JavaScript, so for the ``latex`` builder only (``make pdf`` loads this
-extension; the HTML builds never do), before myst-nb picks an output's form:
+LaTeX cannot show HTML or JavaScript, so for the ``latex`` builder only (``make pdf``; the HTML
+builds leave every output as it is), before myst-nb picks an output's form:
 
 - a kernel-free figure made by ``tinyseek.plots.show`` becomes a vector PDF image of its first
   state (its sliders removed), rendered by Kaleido with the same plotly.js as the site, in one
@@ -10,9 +10,6 @@ extension; the HTML builds never do), before myst-nb picks an output's form:
   book has a kernel-free figure of the same function beside it;
 - an HTML table (a pandas DataFrame or Styler) becomes a LaTeX table;
 - any other HTML output with only an object repr as plain text becomes its text.
-
-It also stands in for ``bbm.sty``: ``jupyterBook.cls`` loads it (blackboard-bold digits, never used
-in this book), and only Debian's 500 MB ``texlive-fonts-extra`` ships it.
 """
 
 from __future__ import annotations
@@ -37,20 +34,6 @@ LABEL = re.compile(r'<figure class="tinyseek-plot"[^>]*aria-label="([^"]*)"')
 WIDGET = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ("Live widget: it runs when this chapter is opened as a notebook (Binder, Colab, a "
                "JupyterHub or a local copy); the figure beside it shows the same calculation.")
-BBM_STUB = r"""\NeedsTeXFormat{LaTeX2e}
-\ProvidesPackage{bbm}[2024/01/01 stand-in for bbm, mathbbm as mathbb (tinyseek book)]
-\RequirePackage{amssymb}
-\providecommand{\mathbbm}[1]{\mathbb{#1}}
-\endinput
-"""
-
-
-def _children_by_mime(bundle: nodes.Element) -> dict[str, nodes.Element]:
-    return {child.get("mime_type"): child for child in bundle.children}
-
-
-def _raw_html(child: nodes.Element) -> str:
-    return "".join(n.astext() for n in child.findall(nodes.raw))
 
 
 def _table_node(text: str) -> nodes.table | None:
@@ -58,29 +41,20 @@ def _table_node(text: str) -> nodes.table | None:
     found = BeautifulSoup(text, "html.parser").find("table")
     if found is None or not found.find("tr"):
         return None
+    def texts(tr):
+        return [" ".join(cell.get_text(" ").split()) for cell in tr.find_all(["td", "th"])]
 
-    def cells(tr):
-        return [" ".join(c.get_text(" ").split()) for c in tr.find_all(["td", "th"])]
-
-    head = [cells(tr) for tr in found.select("thead tr")]
-    body = [cells(tr) for tr in found.find_all("tr") if tr.find_parent("thead") is None]
-    width = max(len(r) for r in head + body)
-    table = nodes.table(classes=["colwidths-auto"])
-    group = nodes.tgroup(cols=width)
-    table += group
-    group += [nodes.colspec(colwidth=1) for _ in range(width)]
-
-    def row(texts):
-        r = nodes.row()
-        for cell in texts + [""] * (width - len(texts)):
-            r += nodes.entry("", nodes.paragraph(text=cell))
-        return r
-
-    for part, rows in ((nodes.thead(), head), (nodes.tbody(), body)):
-        if rows:
-            part += [row(r) for r in rows]
+    rows = [(tr.find_parent("thead") is not None, texts(tr)) for tr in found.find_all("tr")]
+    width = max(len(cells) for _, cells in rows)
+    group = nodes.tgroup("", *[nodes.colspec(colwidth=1) for _ in range(width)], cols=width)
+    for part, header in ((nodes.thead(), True), (nodes.tbody(), False)):
+        for in_head, cells in rows:
+            if in_head == header:
+                padded = cells + [""] * (width - len(cells))
+                part += nodes.row("", *[nodes.entry("", nodes.paragraph(text=cell)) for cell in padded])
+        if part.children:
             group += part
-    return table
+    return nodes.table("", group, classes=["colwidths-auto"])
 
 
 def _html_text(text: str) -> str:
@@ -124,8 +98,8 @@ class PrintableOutputs(SphinxPostTransform):
                    if n.get("nb_element") == "mime_bundle"]
         figures: list[tuple[nodes.Element, str, str]] = []
         for bundle in bundles:
-            mimes = _children_by_mime(bundle)
-            page = _raw_html(mimes["text/html"]) if "text/html" in mimes else ""
+            mimes = {child.get("mime_type"): child for child in bundle.children}
+            page = "".join(n.astext() for n in mimes["text/html"].findall(nodes.raw)) if "text/html" in mimes else ""
             if WIDGET in mimes:
                 bundle.replace_self(nodes.paragraph("", "", nodes.emphasis(text=WIDGET_NOTE)))
             elif 'class="tinyseek-plot"' in page and SPEC.search(page):
@@ -162,13 +136,6 @@ class PrintableOutputs(SphinxPostTransform):
                                             width="100%"))
 
 
-def _stub_bbm(app):
-    if app.builder.format == "latex":
-        Path(app.outdir).mkdir(parents=True, exist_ok=True)
-        (Path(app.outdir) / "bbm.sty").write_text(BBM_STUB, encoding="utf-8")
-
-
 def setup(app):
     app.add_post_transform(PrintableOutputs)
-    app.connect("builder-inited", _stub_bbm)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
