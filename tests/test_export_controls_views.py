@@ -94,7 +94,7 @@ def test_ascends_without_a_die_area_are_bands_with_one_line_per_source():
             assert label in line.hovertext and v.where[:20] in line.hovertext.replace("<br>", " ")
             assert "no die area" in line.hovertext
     # the visible labels say whose each figure is, with its TPP
-    notes = [a.text for a in fig.layout.annotations if "910" in a.text]
+    notes = [a.text.replace("<br>", " ") for a in fig.layout.annotations if "910" in a.text]
     assert any("12,480 SemiAnalysis" in n and "12,800 Huawei" in n for n in notes)
     assert any("4,096 Huawei 2019" in n and "5,120 Boardor" in n for n in notes)
     # the 910C is 3A090.a.1 at both ends; the 910B's low end cannot be judged without a die area

@@ -90,9 +90,10 @@ def add_no_area_bands(fig: go.Figure) -> list[str]:
                             name=f"{chip.name}: {label}, TPP {x:,.0f}",
                             hovertext=_hover_no_area(variant, label, where), hoverinfo="text")
         short = chip.name.split(" ")[-1]
-        lines = [f"<b>{short}</b>, TPP:"] + [f"{x:,.0f} {label}" for (_, label, _), x in
-                                                       zip(variants, tpps, strict=True)]
         first = len(drawn) == 0   # the first band's label ends at its right edge, the next starts there
+        sep = " " if first else "<br>"   # right of a band there is less room: value and source apart
+        lines = [f"<b>{short}</b>, TPP:"] + [f"{x:,.0f}{sep}{label}" for (_, label, _), x in
+                                                       zip(variants, tpps, strict=True)]
         fig.add_annotation(x=np.log10(tpps[-1]), y=np.log10(Y_RANGE[0] * 1.04),
                            text="<br>".join(lines), showarrow=False, align="right" if first else "left",
                            xanchor="right" if first else "left", yanchor="bottom",
