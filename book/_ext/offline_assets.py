@@ -60,7 +60,7 @@ def _check(app):
 def _configure(app, config):
     config.html_context.setdefault("default_mode", "auto")
     config.mathjax_path = MATHJAX
-    # only what the book's TeX uses (tools/vendor.py); a command outside it shows as a MathJax error
+    # only what the book's TeX uses (`make vendor`); a command outside it shows as a MathJax error
     config.mathjax3_config = {**(config.mathjax3_config or {}),
                               "loader": {"load": ["input/tex-base", "[tex]/ams", "[tex]/noundefined", "output/chtml"]},
                               "tex": {"packages": {"[+]": ["ams", "noundefined"]}}}
