@@ -88,7 +88,7 @@ test: lint book student $(RT_STAMP)
 	exit $$(( unit || notebooks ))
 
 ## exercises: regenerate the student notebooks in exercises/ and the exercise pages from
-## exercises/masters/, and each chapter's metadata from its opening box
+## exercises/masters/
 exercises: $(STAMP)
 	$(BIN)/python tools/exercises.py
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import bs4
 import chapters
@@ -37,6 +37,8 @@ ADMONITION = """**You will be able to**
   over two lines;
 - check a claim.
 
+**Who it is for:** Policy students; no machine learning.
+
 **Prerequisites:** Chapter 1; basic Python.
 
 **Time:** about 40 minutes to read, 25 minutes for the exercises.
@@ -44,20 +46,21 @@ ADMONITION = """**You will be able to**
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter metadata: one convention, derived from the opening admonition, checked against it
+# What a chapter says about itself: one convention, its opening admonition, read at build time
 # ---------------------------------------------------------------------------------------------
 
 def test_admonition_parses_into_objectives_prerequisites_and_time():
     assert chapters.parse_admonition(ADMONITION) == {
         "objectives": ["compute a thing", "explain another thing, over two lines", "check a claim"],
-        "prerequisites": "Chapter 1; basic Python.",
+        "audience": "Policy students; no machine learning.", "prerequisites": "Chapter 1; basic Python.",
         "reading_minutes": 40, "exercise_minutes": 25}
 
 
 @pytest.mark.parametrize("broken, complaint", [
     (ADMONITION.replace("**Time:** about 40 minutes to read, 25 minutes for the exercises.", ""), "missing"),
     (ADMONITION.replace("40 minutes to read", "a while to read"), "minutes to read"),
-    (ADMONITION.replace("- check a claim.\n", ""), "3 to 5")])
+    (ADMONITION.replace("- check a claim.\n", ""), "3 to 5"),
+    (ADMONITION.replace("**Who it is for:**", "**Audience:**"), "Who it is for")])
 def test_admonition_that_breaks_the_convention_is_refused_with_the_format(broken, complaint):
     with pytest.raises(chapters.ChapterError, match=complaint):
         chapters.parse_admonition(broken)
@@ -69,24 +72,32 @@ def test_time_may_be_given_in_hours():
     assert chapters.parse_admonition(hours)["exercise_minutes"] == 60
 
 
-def test_a_chapter_without_metadata_still_appears_in_the_guide(tmp_path):
-    """Merging a chapter must not break the book; the metadata tests fail instead."""
+def _toy_book(tmp_path: Path, first_cell: str) -> Path:
     (tmp_path / "book").mkdir()
     shutil.copyfile(ROOT / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n"
                                        "  - caption: \"II. The constraint\"\n    chapters:\n"
                                        "      - file: book/02-new\n")
-    intro = "# A new chapter\n\n:::{admonition} In this chapter\n:class: tip\n" + ADMONITION + ":::\n"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(intro)]),
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(first_cell)]),
                    tmp_path / "book" / "02-new.ipynb")
-    with pytest.raises(chapters.ChapterError, match="audience"):
-        chapters.chapters(tmp_path)
-    [chapter] = chapters.chapters(tmp_path, strict=False)
+    return tmp_path
+
+
+def test_a_new_chapter_reaches_the_guide_from_its_opening_box(tmp_path):
+    box = ":::{admonition} In this chapter\n:class: tip\n" + ADMONITION + ":::\n"
+    root = _toy_book(tmp_path, "# A new chapter\n\n" + box)
+    [chapter] = chapters.chapters(root)
     assert (chapter.title, chapter.part_numeral, chapter.reading_minutes, chapter.audience) == \
-        ("A new chapter", "II", 40, "")
+        ("A new chapter", "II", 40, "Policy students; no machine learning.")
     assert "02. A new chapter" in chapters.chapter_table([chapter])
     assert "(no chapter of this part in this edition yet)" in \
         chapters.syllabus_table(chapters.parse_plan("Week 1 | III | focus"), [chapter])
+
+
+def test_a_chapter_without_its_opening_box_is_refused_with_the_format(tmp_path):
+    root = _toy_book(tmp_path, "# A new chapter\n\nSome text.\n")
+    with pytest.raises(chapters.ChapterError, match="no opening admonition.*Who it is for"):
+        chapters.chapters(root)
 
 
 def test_there_are_chapters_to_describe():
@@ -94,11 +105,9 @@ def test_there_are_chapters_to_describe():
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_chapter_metadata_agrees_with_its_admonition(path):
-    stored = chapters.stored(path)
-    derived = chapters.from_admonition(path)
-    assert {k: stored.get(k) for k in derived} == derived, "run `make exercises` to refresh it"
-    assert stored.get("audience", "").strip(), f"run `python tools/chapters.py {path.stem[:2]} ...`"
+def test_every_chapter_opens_with_the_box_the_guide_reads(path):
+    chapter = chapters.load(path, ROOT)     # a ChapterError says what the box lacks
+    assert chapter.audience and chapter.prerequisites and chapter.reading_minutes and chapter.exercise_minutes
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -120,6 +129,14 @@ def hrefs(path: Path) -> list[str]:
     return [a["href"] for a in soup.find_all("a", href=True)]
 
 
+def repository_path_of_nbgitpuller_link(link: str) -> str:
+    """The file inside the repository that an nbgitpuller link opens."""
+    query, url = parse_qs(urlsplit(link).query), chapters.repository(ROOT)[0]
+    prefix = f"lab/tree/{url.rsplit('/', 1)[1]}/"
+    assert query["repo"] == [url] and query["urlpath"][0].startswith(prefix), f"not a link into this repository: {link}"
+    return query["urlpath"][0][len(prefix):]
+
+
 def test_links_come_from_the_repository_address_in_the_config():
     url, branch = chapters.repository(ROOT)
     owner_repo, name = url.split("github.com/")[1], url.rsplit("/", 1)[1]
@@ -130,13 +147,13 @@ def test_links_come_from_the_repository_address_in_the_config():
     link = chapters.nbgitpuller_link(path, ROOT, hub="https://hub.example.edu")
     assert link.startswith("https://hub.example.edu/hub/user-redirect/git-pull?")
     assert f"lab%2Ftree%2F{name}%2Fexercises%2F01-deepseek-moment.ipynb" in link
-    assert chapters.repository_path_of_nbgitpuller_link(link, ROOT) == path
+    assert repository_path_of_nbgitpuller_link(link) == path
 
 
 def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
     links = hrefs(site / "book" / "instructor-guide.html")
     pulled = [h for h in links if "/git-pull?" in h]
-    opened = {chapters.repository_path_of_nbgitpuller_link(h, ROOT) for h in pulled}
+    opened = {repository_path_of_nbgitpuller_link(h) for h in pulled}
     expected = {p.relative_to(ROOT).as_posix() for p in chapters.exercise_notebooks(ROOT)}
     assert opened == expected, "one nbgitpuller link per exercise notebook"
     assert all((ROOT / p).is_file() for p in opened)
@@ -230,13 +247,13 @@ def _setup_cell(master: Path) -> str:
     return exercises.setup_source(master.name)
 
 
-def test_the_standard_set_up_keeps_what_an_author_added_to_theirs():
-    old = ('REPO = "x"\nfrom tinyseek import moe\nimport otter\ngrader = otter.Notebook(NOTEBOOK)\n'
-           'torch.manual_seed(0)')
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(old)])
-    assert exercises.with_setup(nb, "04-x.ipynb") and not exercises.with_setup(nb, "04-x.ipynb")
-    assert nb.cells[0].source == (exercises.setup_source("04-x.ipynb")
-                                  + "\n\nfrom tinyseek import moe\ntorch.manual_seed(0)")
+def test_an_old_set_up_cell_becomes_the_standard_one_and_a_master_without_one_gets_it():
+    old = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('REPO = "x"\nimport otter')])
+    assert exercises.with_setup(old, "04-x.ipynb") and not exercises.with_setup(old, "04-x.ipynb")
+    assert [c.source for c in old.cells] == [exercises.setup_source("04-x.ipynb")]
+    bare = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("x = 1")])
+    assert exercises.with_setup(bare, "04-x.ipynb")
+    assert [c.source for c in bare.cells] == ["# T", exercises.setup_source("04-x.ipynb"), "x = 1"]
 
 
 @pytest.mark.parametrize("in_colab", [False, True])

@@ -3,7 +3,7 @@ what is made from them:
 
 - the student notebook ``exercises/NN-slug.ipynb`` (``make exercises``): the master with the
   book's set-up cell and summary, through ``otter assign`` (cell ids renumbered, so an unchanged
-  master gives a byte-identical file); ``make exercises`` also refreshes chapter metadata;
+  master gives a byte-identical file);
 - the page ``book/exercises/NN-slug.md`` (``python tools/exercises.py pages``; the book's build
   writes it first, see book/_ext/instructor.py): prompts, launch links and, for instructors only,
   solutions and rubrics, collapsed;
@@ -295,25 +295,14 @@ def prepared(master: Path, generate: bool = False) -> nbformat.NotebookNode:
 
 
 def with_setup(nb: nbformat.NotebookNode, name: str) -> bool:
-    """Give ``nb`` the standard set-up cell (in place); returns whether anything changed.
-
-    Lines an author added to the old set-up cell (their own imports, code after the grader's
-    line) are kept, after the standard ones.
-    """
+    """Give ``nb`` the standard set-up cell, in place of its old one or after its title; returns
+    whether anything changed. An author's own imports go in a cell of their own, after it."""
     source = setup_source(name)
     existing = next((c for c in nb.cells if c.cell_type == "code" and "REPO = " in c.source), None)
     if existing is None:
         first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
         nb.cells.insert(first_md + 1, nbformat.v4.new_code_cell(source, id="setup"))
         return True
-    lines = existing.source.splitlines()
-    at = next((i for i, line in enumerate(lines) if line.startswith("grader = otter.Notebook(")), len(lines))
-    standard = source.splitlines()
-    after = [line for line in lines[at + 1:] if line not in standard or not line.strip()]
-    own = [line for line in lines[:at] if line.startswith(("import ", "from ")) and line not in standard
-           and "importlib.util, " not in line and line not in after] + after
-    if "\n".join(own).strip():
-        source += "\n\n" + "\n".join(own).strip()
     changed, existing.source = existing.source != source, source
     return changed
 
@@ -500,9 +489,6 @@ def main(argv: list[str]) -> None:
         for master in masters():
             print("wrote", *(p.relative_to(ROOT) for p in bundle(master, ROOT / "exercises" / "dist" / master.stem)))
         return
-    for path in chapters.chapter_paths(ROOT):
-        if chapters.sync(path):
-            print(f"updated the metadata of {path.relative_to(ROOT)} from its opening admonition")
     for master in masters():
         read(master)                             # refuses a broken self-check, naming it
         nb = nbformat.read(master, as_version=4)
@@ -512,14 +498,6 @@ def main(argv: list[str]) -> None:
         (ROOT / "exercises" / master.name).write_text(student_notebook(master), encoding="utf-8")
         print(f"wrote exercises/{master.name}")
     write_pages()
-    problems = []
-    for path in chapters.chapter_paths(ROOT):
-        try:
-            chapters.load(path, ROOT)
-        except chapters.ChapterError as err:
-            problems.append(str(err))
-    if problems:
-        sys.exit("\n".join(["still to do:"] + problems))
 
 
 if __name__ == "__main__":
