@@ -147,11 +147,8 @@ SVG_CLIPPED_JS = """async () => {
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_offline_clean_accessible_and_within_budget(chromium, base, site, path):
-    context, page, load = browser.open_page(chromium, base, path, viewport=DESKTOP)
+    context, page, load = browser.open_page(chromium, base, path, site=site, viewport=DESKTOP)
     try:
-        second = browser.open_page(chromium, base, path, before=browser.came_from(site, path))
-        second[0].close()
-        load.second = second[2].bytes
         LOADS.append(load)
         problems = [f"console error: {e}" for e in load.console_errors]
         problems += [f"failed request: {f}" for f in load.failed]

@@ -7,17 +7,21 @@ student`, `make pdf`); the otter bundles are built here, by the code `make autog
 
 from __future__ import annotations
 
+import builtins
 import html
 import re
 import shutil
 import subprocess
+import symtable
 import sys
+import tempfile
 import types
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import bs4
 import chapters
+import leaks  # tests/leaks.py
 import nbformat
 import pytest
 import yaml
@@ -168,11 +172,11 @@ def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
 def test_guide_has_a_row_for_every_chapter(site):
     text = (site / "book" / "instructor-guide.html").read_text(encoding="utf-8")
     # indifferent to smart quotes, markup and entities (Sphinx writes the @ of "pass@k" as &#64;)
-    words = " ".join(exercises.words(html.unescape(text)))
+    words = " ".join(leaks.words(html.unescape(text)))
     for chapter in chapters.chapters(ROOT):
         assert f"{chapter.docname.split('/')[-1]}.html" in text
         for said in (chapter.audience, chapter.prerequisites, *chapter.objectives):
-            for run in exercises.fragments(said):         # a {doc} role renders as a title
+            for run in leaks.fragments(said):         # a {doc} role renders as a title
                 assert " ".join(run) in words, said
 
 
@@ -181,14 +185,14 @@ def test_guide_has_a_row_for_every_chapter(site):
 # ---------------------------------------------------------------------------------------------
 
 def test_secrets_are_found_for_every_master():
-    sources = set(exercises.secrets(ROOT).values())
+    sources = set(leaks.secrets(ROOT).values())
     for path in MASTERS:
         assert path.relative_to(ROOT).as_posix() in sources, f"no solution text found in {path.name}"
 
 
 def test_the_leak_check_finds_the_solutions_in_the_instructor_build(site):
     """The check can fail: the instructor build shows the solutions on every exercise page."""
-    hits = exercises.leaks(exercises.files_under(site), exercises.secrets(ROOT))
+    hits = leaks.leaks(leaks.files_under(site), leaks.secrets(ROOT))
     for path in MASTERS:
         assert any(f"/exercises/{path.stem}.html:" in h for h in hits), f"{path.name}: solutions not detected"
 
@@ -201,13 +205,13 @@ def student_site() -> Path:
 
 
 def test_no_solution_reaches_the_student_build(student_site):
-    hits = exercises.leaks(exercises.files_under(student_site.parent), exercises.secrets(ROOT))
+    hits = leaks.leaks(leaks.files_under(student_site.parent), leaks.secrets(ROOT))
     assert not hits, "solution text in the student build:\n" + "\n".join(hits[:20])
 
 
 def test_no_solution_reaches_the_student_notebooks():
     students = sorted((ROOT / "exercises").glob("*.ipynb"))
-    hits = exercises.leaks(students, exercises.secrets(ROOT))
+    hits = leaks.leaks(students, leaks.secrets(ROOT))
     assert students and not hits, "\n".join(hits[:20])
 
 
@@ -283,9 +287,31 @@ def test_set_up_cell_fetches_the_notebook_only_in_colab(tmp_path, monkeypatch, i
     assert namespace["grader"] is not None and (tmp_path / master.name).exists()
 
 
+def unbound_names(master: Path) -> dict[str, list[str]]:
+    """Names each check function uses without defining, importing or taking them as parameters.
+
+    otter runs a check in a namespace of its own and passes it only the notebook variables named
+    as its parameters, so a check that reads another notebook global passes in the master and
+    fails for every student. Empty lists are what a master should have.
+    """
+    def globals_read(scope: symtable.SymbolTable) -> set[str]:        # in the scope or those inside it
+        here = {s.get_name() for s in scope.get_symbols() if s.is_global() and s.is_referenced()}
+        return here.union(*map(globals_read, scope.get_children()))
+
+    found: dict[str, list[str]] = {}
+    for cell in nbformat.read(master, as_version=4).cells:
+        if cell.cell_type == "code" and re.search(r"^def test_", cell.source, re.M):
+            for fn in symtable.symtable(exercises.IGNORE_LINE.sub("", cell.source), master.name, "exec").get_children():
+                if fn.get_type() == "function":
+                    found[fn.get_name()] = sorted(globals_read(fn) - set(dir(builtins)))
+    return found
+
+
+
+
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_every_check_takes_what_it_reads_as_a_parameter(master):
-    found = exercises.unbound_names(master)
+    found = unbound_names(master)
     assert found, "no check functions found"
     bad = {name: names for name, names in found.items() if names}
     assert not bad, (f"{master.name}: these checks read notebook variables they do not take as "
@@ -296,7 +322,19 @@ def test_the_unbound_name_check_catches_a_check_that_reads_a_notebook_global(tmp
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "def test_q(x):\n    from tinyseek import answers\n    assert x < cost.f(run)\ntest_q(x)  # IGNORE")])
     nbformat.write(nb, tmp_path / "m.ipynb")
-    assert exercises.unbound_names(tmp_path / "m.ipynb") == {"test_q": ["cost", "run"]}
+    assert unbound_names(tmp_path / "m.ipynb") == {"test_q": ["cost", "run"]}
+
+
+def grade(autograder_zip: Path, submission: Path) -> tuple[float, float]:
+    """``(points, possible)`` for ``submission``, graded by otter here (no Docker) in a scratch folder."""
+    from otter.api import grade_submission
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(submission, Path(tmp) / submission.name)
+        results = grade_submission(str(Path(tmp) / submission.name), str(autograder_zip), quiet=True)
+    return float(results.total), float(results.possible)
+
+
 
 
 @pytest.fixture(scope="module")
@@ -308,9 +346,9 @@ def bundles(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_otter_gives_the_solution_full_marks_and_the_blank_notebook_zero(bundles, master):
     zip_path, solution = bundles[master.name]
-    points, possible = exercises.grade(zip_path, solution)
+    points, possible = grade(zip_path, solution)
     assert possible >= 4 and points == possible
-    blank, possible_blank = exercises.grade(zip_path, ROOT / "exercises" / master.name)
+    blank, possible_blank = grade(zip_path, ROOT / "exercises" / master.name)
     assert (blank, possible_blank) == (0, possible)
 
 

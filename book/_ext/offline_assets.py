@@ -35,13 +35,11 @@ from pybtex.style.labels import BaseLabelStyle
 from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util import logging
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import chapters  # noqa: E402  (tools/chapters.py: the launch links)
 
-logger = logging.getLogger(__name__)
 VENDOR = Path(__file__).resolve().parents[1] / "_static" / "vendor"
 PLOTLY = "vendor/plotly-cartesian.min.js"
 MATHJAX = "vendor/mathjax/startup.js"
@@ -73,7 +71,7 @@ def _text_of(asset) -> str:
 
 def _page_scripts(app, pagename, templatename, context, doctree):
     """plotly.js where a figure is, MathJax where math is (not a toctree's math); no widget state,
-    no thebe; a warning for any script from another host."""
+    no thebe. (A script from another host fails the browser tests, which block other hosts.)"""
     files = context.get("script_files", [])
     if doctree is not None and any("tinyseek-plot" in raw.astext() for raw in doctree.findall(nodes.raw)):
         files += [_JavaScript(f"_static/{PLOTLY}", priority=200), _JavaScript(f"_static/{FIGURES_JS}", priority=210)]
@@ -82,10 +80,6 @@ def _page_scripts(app, pagename, templatename, context, doctree):
     files[:] = [js for js in files if "widget-state" not in (getattr(js, "attributes", {}).get("type") or "")
                 and (math or not re.search(r"mathjax|window\.MathJax", _text_of(js)))
                 and (thebe or not re.search(r"thebe|THEBE_JS_URL", _text_of(js)))]
-    remote = [f.filename for f in [*files, *context.get("css_files", [])]
-              if re.match(r"(https?:)?//", getattr(f, "filename", None) or "")]
-    if remote:
-        logger.warning(f"{pagename} would load {', '.join(remote)} from another host; vendor it")
 
 
 def _accessible_lists(app, pagename, templatename, context, doctree):
@@ -102,19 +96,14 @@ def _accessible_lists(app, pagename, templatename, context, doctree):
 # Live widgets: their saved output, and where they run live
 # ---------------------------------------------------------------------------------------------
 
-def launch_links(config, docname: str, suffix: str = ".ipynb") -> list[tuple[str, str]]:
-    """(label, URL) of the services the theme's launch buttons offer for ``docname`` (none in the
-    student edition), linked as tools/chapters.py links every notebook."""
-    launch = (config.html_theme_options or {}).get("launch_buttons") or {}
-    return [(label, link(docname + suffix, ROOT)) for label, key, link in
-            (("Binder", "binderhub_url", chapters.binder_link), ("Colab", "colab_url", chapters.colab_link))
-            if launch.get(key)]
-
-
 def _links(transform, docname: str) -> nodes.inline:
-    """'Binder, Colab or another place with a kernel', linked."""
-    env = transform.env
-    targets = launch_links(transform.config, docname, Path(env.doc2path(docname)).suffix)
+    """'Binder, Colab or another place with a kernel', linked: the services the theme's launch
+    buttons offer (none in the student edition), linked as tools/chapters.py links every notebook."""
+    env, launch = transform.env, (transform.config.html_theme_options or {}).get("launch_buttons") or {}
+    path = docname + Path(env.doc2path(docname)).suffix
+    targets = [(label, link(path, ROOT)) for label, key, link in
+               (("Binder", "binderhub_url", chapters.binder_link), ("Colab", "colab_url", chapters.colab_link))
+               if launch.get(key)]
     if WHERE_TO_RUN in env.all_docs and WHERE_TO_RUN != docname:
         targets.append(("another place with a kernel", transform.app.builder.get_relative_uri(docname, WHERE_TO_RUN)))
     span = nodes.inline()
