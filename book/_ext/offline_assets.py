@@ -9,8 +9,7 @@
   (objectives, prerequisites, time) gets the same links.
 - The theme's Font Awesome script (1.5 MB, every icon there is) goes: each ``<i class="fa-...">``
   becomes the inline SVG of that one icon, read from the theme's own copy of the script.
-- Details the browser tests found: the colour mode follows the reader's system ("auto"; without
-  it pydata-sphinx-theme logs a console error); sphinx-thebe's script goes when thebe is off (it
+- Details the browser tests found: sphinx-thebe's script goes when thebe is off (it
   names thebe's CDN, twice on a page after a rebuild: a console error); the bibliography loses
   docutils' ``role="list"`` and viewcode's module index its ``<ul>`` directly inside a ``<ul>``
   (axe-core).
@@ -53,16 +52,6 @@ def _check(app):
     missing = [p for p in (PLOTLY, MATHJAX) if not (VENDOR.parent / p).exists()]
     if missing and app.builder.format == "html":
         raise ExtensionError(f"missing {', '.join(missing)} in book/_static: run `make vendor`")
-
-
-def _configure(app, config):
-    config.html_context.setdefault("default_mode", "auto")
-    config.mathjax_path = MATHJAX
-    # only what the book's TeX uses (`make vendor`); a command outside it shows as a MathJax error
-    config.mathjax3_config = {**(config.mathjax3_config or {}),
-                              "loader": {"load": ["input/tex-base", "[tex]/ams", "[tex]/noundefined", "output/chtml"]},
-                              "tex": {"packages": {"[+]": ["ams", "noundefined"]}}}
-    config.nb_ipywidgets_js = {}        # the static site draws no live widget (StaticWidgets)
 
 
 def _text_of(asset) -> str:
@@ -272,7 +261,6 @@ class AuthorYearStyle(PlainStyle):
 
 def setup(app):
     register_plugin("pybtex.style.formatting", "tinyseek", AuthorYearStyle)
-    app.connect("config-inited", _configure)
     app.connect("builder-inited", _check)
     app.connect("html-page-context", _page_scripts, priority=950)
     app.connect("html-page-context", _accessible_lists)
