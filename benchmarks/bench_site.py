@@ -51,7 +51,11 @@ def main(site: Path = ROOT / "_build" / "html") -> int:
         print("no built site: run `make book` first", file=sys.stderr)
         return 1
     with browser.serve(site) as base, browser.chromium() as chromium:
-        loads = [browser.weigh(chromium, base, site, path) for path in browser.pages(site)]
+        loads = []
+        for path in browser.pages(site):
+            context, _, load = browser.open_page(chromium, base, path, site=site)
+            context.close()
+            loads.append(load)
     print(browser.table(loads))
     print(f"{len(loads)} pages; heaviest first visit {max(x.bytes for x in loads):,} bytes, heaviest second "
           f"chapter {max(x.second for x in loads):,} bytes (gzip); slowest load {max(x.load_s for x in loads):.2f} s")

@@ -21,11 +21,11 @@ from pathlib import Path
 import browser  # tools/browser.py
 import pytest
 from bs4 import BeautifulSoup
-from conftest import SITE
+from conftest import ROOT, SITE
 
 ARTIFACTS = SITE.parent / "browser-artifacts"
 EXECUTED = SITE.parent / "jupyter_execute"
-AXE = SITE.parent / "npm" / "axe.min.js"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PAGES = browser.pages(SITE) if (SITE / "index.html").exists() else ["index.html"]
@@ -147,11 +147,8 @@ SVG_CLIPPED_JS = """async () => {
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_offline_clean_accessible_and_within_budget(chromium, base, site, path):
-    context, page, load = browser.open_page(chromium, base, path, viewport=DESKTOP)
+    context, page, load = browser.open_page(chromium, base, path, site=site, viewport=DESKTOP)
     try:
-        second = browser.open_page(chromium, base, path, before=browser.came_from(site, path))
-        second[0].close()
-        load.second = second[2].bytes
         LOADS.append(load)
         problems = [f"console error: {e}" for e in load.console_errors]
         problems += [f"failed request: {f}" for f in load.failed]
@@ -281,7 +278,7 @@ def test_every_kernel_free_figure_answers_its_sliders_by_mouse_and_keyboard(chro
             missing = graph.evaluate("g => g.data.map(t => t.type || 'scatter')"
                                      ".filter(t => !(t in Plotly.PlotSchema.get().traces))")
             assert not missing, (f"figure {n + 1}: the site's plotly.js bundle has no {missing} "
-                                 "traces (tools/vendor.py pins the cartesian bundle)")
+                                 "traces (package.json pins the cartesian bundle)")
             for k, slider in enumerate(graph.query_selector_all(".slider-container")):
                 moved += 1
                 where = f"{path}, figure {n + 1}, slider {k + 1}"

@@ -7,17 +7,21 @@ student`, `make pdf`); the otter bundles are built here, by the code `make autog
 
 from __future__ import annotations
 
+import builtins
 import html
 import re
 import shutil
 import subprocess
+import symtable
 import sys
+import tempfile
 import types
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import bs4
 import chapters
+import leaks  # tests/leaks.py
 import nbformat
 import pytest
 import yaml
@@ -37,6 +41,8 @@ ADMONITION = """**You will be able to**
   over two lines;
 - check a claim.
 
+**Who it is for:** Policy students; no machine learning.
+
 **Prerequisites:** Chapter 1; basic Python.
 
 **Time:** about 40 minutes to read, 25 minutes for the exercises.
@@ -44,20 +50,21 @@ ADMONITION = """**You will be able to**
 
 
 # ---------------------------------------------------------------------------------------------
-# Chapter metadata: one convention, derived from the opening admonition, checked against it
+# What a chapter says about itself: one convention, its opening admonition, read at build time
 # ---------------------------------------------------------------------------------------------
 
 def test_admonition_parses_into_objectives_prerequisites_and_time():
     assert chapters.parse_admonition(ADMONITION) == {
         "objectives": ["compute a thing", "explain another thing, over two lines", "check a claim"],
-        "prerequisites": "Chapter 1; basic Python.",
+        "audience": "Policy students; no machine learning.", "prerequisites": "Chapter 1; basic Python.",
         "reading_minutes": 40, "exercise_minutes": 25}
 
 
 @pytest.mark.parametrize("broken, complaint", [
     (ADMONITION.replace("**Time:** about 40 minutes to read, 25 minutes for the exercises.", ""), "missing"),
     (ADMONITION.replace("40 minutes to read", "a while to read"), "minutes to read"),
-    (ADMONITION.replace("- check a claim.\n", ""), "3 to 5")])
+    (ADMONITION.replace("- check a claim.\n", ""), "3 to 5"),
+    (ADMONITION.replace("**Who it is for:**", "**Audience:**"), "Who it is for")])
 def test_admonition_that_breaks_the_convention_is_refused_with_the_format(broken, complaint):
     with pytest.raises(chapters.ChapterError, match=complaint):
         chapters.parse_admonition(broken)
@@ -69,24 +76,32 @@ def test_time_may_be_given_in_hours():
     assert chapters.parse_admonition(hours)["exercise_minutes"] == 60
 
 
-def test_a_chapter_without_metadata_still_appears_in_the_guide(tmp_path):
-    """Merging a chapter must not break the book; the metadata tests fail instead."""
+def _toy_book(tmp_path: Path, first_cell: str) -> Path:
     (tmp_path / "book").mkdir()
     shutil.copyfile(ROOT / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nparts:\n"
                                        "  - caption: \"II. The constraint\"\n    chapters:\n"
                                        "      - file: book/02-new\n")
-    intro = "# A new chapter\n\n:::{admonition} In this chapter\n:class: tip\n" + ADMONITION + ":::\n"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(intro)]),
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(first_cell)]),
                    tmp_path / "book" / "02-new.ipynb")
-    with pytest.raises(chapters.ChapterError, match="audience"):
-        chapters.chapters(tmp_path)
-    [chapter] = chapters.chapters(tmp_path, strict=False)
+    return tmp_path
+
+
+def test_a_new_chapter_reaches_the_guide_from_its_opening_box(tmp_path):
+    box = ":::{admonition} In this chapter\n:class: tip\n" + ADMONITION + ":::\n"
+    root = _toy_book(tmp_path, "# A new chapter\n\n" + box)
+    [chapter] = chapters.chapters(root)
     assert (chapter.title, chapter.part_numeral, chapter.reading_minutes, chapter.audience) == \
-        ("A new chapter", "II", 40, "")
+        ("A new chapter", "II", 40, "Policy students; no machine learning.")
     assert "02. A new chapter" in chapters.chapter_table([chapter])
     assert "(no chapter of this part in this edition yet)" in \
         chapters.syllabus_table(chapters.parse_plan("Week 1 | III | focus"), [chapter])
+
+
+def test_a_chapter_without_its_opening_box_is_refused_with_the_format(tmp_path):
+    root = _toy_book(tmp_path, "# A new chapter\n\nSome text.\n")
+    with pytest.raises(chapters.ChapterError, match="no opening admonition.*Who it is for"):
+        chapters.chapters(root)
 
 
 def test_there_are_chapters_to_describe():
@@ -94,11 +109,9 @@ def test_there_are_chapters_to_describe():
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_chapter_metadata_agrees_with_its_admonition(path):
-    stored = chapters.stored(path)
-    derived = chapters.from_admonition(path)
-    assert {k: stored.get(k) for k in derived} == derived, "run `make exercises` to refresh it"
-    assert stored.get("audience", "").strip(), f"run `python tools/chapters.py {path.stem[:2]} ...`"
+def test_every_chapter_opens_with_the_box_the_guide_reads(path):
+    chapter = chapters.load(path, ROOT)     # a ChapterError says what the box lacks
+    assert chapter.audience and chapter.prerequisites and chapter.reading_minutes and chapter.exercise_minutes
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -120,6 +133,14 @@ def hrefs(path: Path) -> list[str]:
     return [a["href"] for a in soup.find_all("a", href=True)]
 
 
+def repository_path_of_nbgitpuller_link(link: str) -> str:
+    """The file inside the repository that an nbgitpuller link opens."""
+    query, url = parse_qs(urlsplit(link).query), chapters.repository(ROOT)[0]
+    prefix = f"lab/tree/{url.rsplit('/', 1)[1]}/"
+    assert query["repo"] == [url] and query["urlpath"][0].startswith(prefix), f"not a link into this repository: {link}"
+    return query["urlpath"][0][len(prefix):]
+
+
 def test_links_come_from_the_repository_address_in_the_config():
     url, branch = chapters.repository(ROOT)
     owner_repo, name = url.split("github.com/")[1], url.rsplit("/", 1)[1]
@@ -130,13 +151,13 @@ def test_links_come_from_the_repository_address_in_the_config():
     link = chapters.nbgitpuller_link(path, ROOT, hub="https://hub.example.edu")
     assert link.startswith("https://hub.example.edu/hub/user-redirect/git-pull?")
     assert f"lab%2Ftree%2F{name}%2Fexercises%2F01-deepseek-moment.ipynb" in link
-    assert chapters.repository_path_of_nbgitpuller_link(link, ROOT) == path
+    assert repository_path_of_nbgitpuller_link(link) == path
 
 
 def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
     links = hrefs(site / "book" / "instructor-guide.html")
     pulled = [h for h in links if "/git-pull?" in h]
-    opened = {chapters.repository_path_of_nbgitpuller_link(h, ROOT) for h in pulled}
+    opened = {repository_path_of_nbgitpuller_link(h) for h in pulled}
     expected = {p.relative_to(ROOT).as_posix() for p in chapters.exercise_notebooks(ROOT)}
     assert opened == expected, "one nbgitpuller link per exercise notebook"
     assert all((ROOT / p).is_file() for p in opened)
@@ -151,11 +172,11 @@ def test_every_link_in_the_guide_opens_an_exercise_notebook_that_exists(site):
 def test_guide_has_a_row_for_every_chapter(site):
     text = (site / "book" / "instructor-guide.html").read_text(encoding="utf-8")
     # indifferent to smart quotes, markup and entities (Sphinx writes the @ of "pass@k" as &#64;)
-    words = " ".join(exercises.words(html.unescape(text)))
+    words = " ".join(leaks.words(html.unescape(text)))
     for chapter in chapters.chapters(ROOT):
         assert f"{chapter.docname.split('/')[-1]}.html" in text
         for said in (chapter.audience, chapter.prerequisites, *chapter.objectives):
-            for run in exercises.fragments(said):         # a {doc} role renders as a title
+            for run in leaks.fragments(said):         # a {doc} role renders as a title
                 assert " ".join(run) in words, said
 
 
@@ -164,14 +185,14 @@ def test_guide_has_a_row_for_every_chapter(site):
 # ---------------------------------------------------------------------------------------------
 
 def test_secrets_are_found_for_every_master():
-    sources = set(exercises.secrets(ROOT).values())
+    sources = set(leaks.secrets(ROOT).values())
     for path in MASTERS:
         assert path.relative_to(ROOT).as_posix() in sources, f"no solution text found in {path.name}"
 
 
 def test_the_leak_check_finds_the_solutions_in_the_instructor_build(site):
     """The check can fail: the instructor build shows the solutions on every exercise page."""
-    hits = exercises.leaks(exercises.files_under(site), exercises.secrets(ROOT))
+    hits = leaks.leaks(leaks.files_under(site), leaks.secrets(ROOT))
     for path in MASTERS:
         assert any(f"/exercises/{path.stem}.html:" in h for h in hits), f"{path.name}: solutions not detected"
 
@@ -184,13 +205,13 @@ def student_site() -> Path:
 
 
 def test_no_solution_reaches_the_student_build(student_site):
-    hits = exercises.leaks(exercises.files_under(student_site.parent), exercises.secrets(ROOT))
+    hits = leaks.leaks(leaks.files_under(student_site.parent), leaks.secrets(ROOT))
     assert not hits, "solution text in the student build:\n" + "\n".join(hits[:20])
 
 
 def test_no_solution_reaches_the_student_notebooks():
     students = sorted((ROOT / "exercises").glob("*.ipynb"))
-    hits = exercises.leaks(students, exercises.secrets(ROOT))
+    hits = leaks.leaks(students, leaks.secrets(ROOT))
     assert students and not hits, "\n".join(hits[:20])
 
 
@@ -230,13 +251,13 @@ def _setup_cell(master: Path) -> str:
     return exercises.setup_source(master.name)
 
 
-def test_the_standard_set_up_keeps_what_an_author_added_to_theirs():
-    old = ('REPO = "x"\nfrom tinyseek import moe\nimport otter\ngrader = otter.Notebook(NOTEBOOK)\n'
-           'torch.manual_seed(0)')
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(old)])
-    assert exercises.with_setup(nb, "04-x.ipynb") and not exercises.with_setup(nb, "04-x.ipynb")
-    assert nb.cells[0].source == (exercises.setup_source("04-x.ipynb")
-                                  + "\n\nfrom tinyseek import moe\ntorch.manual_seed(0)")
+def test_an_old_set_up_cell_becomes_the_standard_one_and_a_master_without_one_gets_it():
+    old = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('REPO = "x"\nimport otter')])
+    assert exercises.with_setup(old, "04-x.ipynb") and not exercises.with_setup(old, "04-x.ipynb")
+    assert [c.source for c in old.cells] == [exercises.setup_source("04-x.ipynb")]
+    bare = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("x = 1")])
+    assert exercises.with_setup(bare, "04-x.ipynb")
+    assert [c.source for c in bare.cells] == ["# T", exercises.setup_source("04-x.ipynb"), "x = 1"]
 
 
 @pytest.mark.parametrize("in_colab", [False, True])
@@ -266,9 +287,31 @@ def test_set_up_cell_fetches_the_notebook_only_in_colab(tmp_path, monkeypatch, i
     assert namespace["grader"] is not None and (tmp_path / master.name).exists()
 
 
+def unbound_names(master: Path) -> dict[str, list[str]]:
+    """Names each check function uses without defining, importing or taking them as parameters.
+
+    otter runs a check in a namespace of its own and passes it only the notebook variables named
+    as its parameters, so a check that reads another notebook global passes in the master and
+    fails for every student. Empty lists are what a master should have.
+    """
+    def globals_read(scope: symtable.SymbolTable) -> set[str]:        # in the scope or those inside it
+        here = {s.get_name() for s in scope.get_symbols() if s.is_global() and s.is_referenced()}
+        return here.union(*map(globals_read, scope.get_children()))
+
+    found: dict[str, list[str]] = {}
+    for cell in nbformat.read(master, as_version=4).cells:
+        if cell.cell_type == "code" and re.search(r"^def test_", cell.source, re.M):
+            for fn in symtable.symtable(exercises.IGNORE_LINE.sub("", cell.source), master.name, "exec").get_children():
+                if fn.get_type() == "function":
+                    found[fn.get_name()] = sorted(globals_read(fn) - set(dir(builtins)))
+    return found
+
+
+
+
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_every_check_takes_what_it_reads_as_a_parameter(master):
-    found = exercises.unbound_names(master)
+    found = unbound_names(master)
     assert found, "no check functions found"
     bad = {name: names for name, names in found.items() if names}
     assert not bad, (f"{master.name}: these checks read notebook variables they do not take as "
@@ -279,7 +322,19 @@ def test_the_unbound_name_check_catches_a_check_that_reads_a_notebook_global(tmp
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "def test_q(x):\n    from tinyseek import answers\n    assert x < cost.f(run)\ntest_q(x)  # IGNORE")])
     nbformat.write(nb, tmp_path / "m.ipynb")
-    assert exercises.unbound_names(tmp_path / "m.ipynb") == {"test_q": ["cost", "run"]}
+    assert unbound_names(tmp_path / "m.ipynb") == {"test_q": ["cost", "run"]}
+
+
+def grade(autograder_zip: Path, submission: Path) -> tuple[float, float]:
+    """``(points, possible)`` for ``submission``, graded by otter here (no Docker) in a scratch folder."""
+    from otter.api import grade_submission
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(submission, Path(tmp) / submission.name)
+        results = grade_submission(str(Path(tmp) / submission.name), str(autograder_zip), quiet=True)
+    return float(results.total), float(results.possible)
+
+
 
 
 @pytest.fixture(scope="module")
@@ -291,9 +346,9 @@ def bundles(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_otter_gives_the_solution_full_marks_and_the_blank_notebook_zero(bundles, master):
     zip_path, solution = bundles[master.name]
-    points, possible = exercises.grade(zip_path, solution)
+    points, possible = grade(zip_path, solution)
     assert possible >= 4 and points == possible
-    blank, possible_blank = exercises.grade(zip_path, ROOT / "exercises" / master.name)
+    blank, possible_blank = grade(zip_path, ROOT / "exercises" / master.name)
     assert (blank, possible_blank) == (0, possible)
 
 

@@ -1,6 +1,7 @@
 """The project's own set-up promises: exact pins, CPU torch, a lean Binder, the README's commands, CI."""
 
 import ast
+import json
 import re
 import sys
 from importlib import metadata
@@ -101,3 +102,17 @@ def test_readme_shows_the_two_commands_and_ci_runs_the_test_one():
     assert "make book" in readme and "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "set -euo pipefail" in ci
+
+
+def test_javascript_is_pinned_exactly_and_plotly_js_is_the_one_the_plotly_wheel_draws_with():
+    """`make vendor` installs package-lock.json with `npm ci`; a figure's spec is made by the
+    plotly wheel and drawn on the site by the vendored plotly.js, so the two versions must agree."""
+    from plotly.offline import get_plotlyjs_version
+
+    wanted = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    locked = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in wanted.values()), "exact versions only"
+    assert {name: locked[f"node_modules/{name}"]["version"] for name in wanted} == wanted
+    assert all(locked[f"node_modules/{name}"]["integrity"].startswith("sha512-") for name in wanted)
+    assert wanted["plotly.js-cartesian-dist-min"] == get_plotlyjs_version(), \
+        "upgrade plotly.js-cartesian-dist-min in package.json with the plotly wheel (npm install --package-lock-only)"

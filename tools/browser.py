@@ -142,15 +142,21 @@ def host_is_local(url: str) -> bool:
     return url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOCAL_HOSTS
 
 
-def open_page(browser, base: str, path: str, before: str | None = None, **context_options):
-    """A fresh context (empty cache) at ``base + path``, watched and ready (READY_JS); with
-    ``before``, that page is visited first. Returns (context, page, Load)."""
+def open_page(browser, base: str, path: str, site: Path | None = None, **context_options):
+    """A fresh context (empty cache) at ``base + path``, watched and ready (READY_JS). With the
+    built ``site``, also ``load.second``: the bytes of ``path`` in another fresh context that came
+    from the page before it (``came_from``). Returns (context, page, Load)."""
     load = Load(path)
+    if site is not None:
+        context = browser.new_context()
+        page = context.new_page()
+        for visit in (came_from(site, path), path):
+            page.goto(base + visit, wait_until="load")
+            page.evaluate(READY_JS)
+        load.second = int(page.evaluate(MEASURE_JS)["bytes"])
+        context.close()
     context = browser.new_context(**context_options)
     page = context.new_page()
-    if before:
-        page.goto(base + before, wait_until="load")
-        page.evaluate(READY_JS)
     page.on("console", lambda m: m.type == "error" and load.console_errors.append(
         f"{m.text} ({m.location.get('url', '')}:{m.location.get('lineNumber', '')})"))
     page.on("pageerror", lambda e: load.console_errors.append(f"uncaught: {e}"))
@@ -163,16 +169,6 @@ def open_page(browser, base: str, path: str, before: str | None = None, **contex
     load.bytes, load.requests = int(measured["bytes"]), int(measured["requests"])
     load.load_s = measured["load_ms"] / 1000
     return context, page, load
-
-
-def weigh(browser, base: str, site: Path, path: str) -> Load:
-    """First visit and second-chapter bytes of ``path`` (two fresh contexts)."""
-    context, _, load = open_page(browser, base, path)
-    context.close()
-    context, _, second = open_page(browser, base, path, before=came_from(site, path))
-    context.close()
-    load.second = second.bytes
-    return load
 
 
 def table(loads: list[Load]) -> str:

@@ -1,32 +1,30 @@
-"""What an instructor needs to know about each chapter, read from the chapters themselves, and the
+"""What an instructor needs to know about each chapter, read from the chapter itself, and the
 links that open the exercise notebooks (the one place launch links are made).
 
-A chapter ``book/NN-slug.ipynb`` opens with an admonition (``ADMONITION``) giving its objectives,
-prerequisites and time. ``make exercises`` copies them into the notebook's metadata
-(``tinyseek.chapter``), beside ``audience``, the one field written there (``python
-tools/chapters.py NN "who it suits"``); ``tests/test_instructor.py`` fails when the two disagree.
-The instructor guide's tables are generated from this (``book/_ext/instructor.py``). The
-repository's address and branch come from ``_config.yml`` only; chapters from ``_toc.yml``.
+A chapter ``book/NN-slug.ipynb`` opens with an admonition, the one home of its objectives, who it
+is for, prerequisites and time (``ADMONITION``); the instructor guide's tables and the front page's
+reading path are generated from it (``book/_ext/instructor.py``), and a box that breaks the
+convention stops the build with a message saying what to change. The repository's address and
+branch come from ``_config.yml`` only; the chapters and their order from ``_toc.yml``.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-DERIVED = ("objectives", "prerequisites", "reading_minutes", "exercise_minutes")
 HUB_PLACEHOLDER = "https://YOUR-HUB.example.edu"    # until _config.yml sets launch_buttons.jupyterhub_url
 ADMONITION = ("the chapter's first markdown cell needs a '# Title' and a ':::{admonition} In this chapter' "
-              "holding '**You will be able to**' with 3 to 5 '- objective' lines, '**Prerequisites:** ...' and "
-              "'**Time:** about N minutes to read, M minutes for the exercises.' (see book/01-deepseek-moment.ipynb)")
+              "holding '**You will be able to**' with 3 to 5 '- objective' lines, '**Who it is for:** ...', "
+              "'**Prerequisites:** ...' and '**Time:** about N minutes to read, M minutes for the exercises.' "
+              "(see book/01-deepseek-moment.ipynb)")
 
 
 class ChapterError(ValueError):
@@ -63,10 +61,10 @@ class Chapter:
     title: str
     part: str               # the _toc.yml caption, e.g. "I. The story"
     objectives: list[str]
+    audience: str
     prerequisites: str
     reading_minutes: int
     exercise_minutes: int
-    audience: str
 
     @property
     def docname(self) -> str:
@@ -86,16 +84,6 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _admonition(nb: nbformat.NotebookNode, name: str) -> tuple[str, str]:
-    """``(title, admonition body)`` from the chapter's first markdown cell."""
-    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
-    title = re.search(r"^#\s+(.+?)\s*$", first, re.M)
-    body = re.search(r"^(:{3,}|`{3,})\{admonition\}[^\n]*\n(.*?)^\1\s*$", first, re.M | re.S)
-    if not title or not body:
-        raise ChapterError(f"{name}: no title or no opening admonition; {ADMONITION}")
-    return title.group(1), body.group(2)
-
-
 def _minutes(words: str, text: str, name: str) -> int:
     """Minutes in '<N> minutes <words>' or '<N> hour(s) <words>' (also 'min', 'h')."""
     m = re.search(rf"(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|h)\s+{words}", text)
@@ -106,73 +94,36 @@ def _minutes(words: str, text: str, name: str) -> int:
 
 
 def parse_admonition(body: str, name: str = "chapter") -> dict:
-    """The four derived fields from the text of an opening admonition (see ``ADMONITION``)."""
+    """Objectives, audience, prerequisites and times from the text of an opening admonition."""
     objectives = re.search(r"\*\*You will be able to\*\*:?\s*\n((?:\s*[-*] .*(?:\n|$)(?:[ \t]+\S.*(?:\n|$))*)+)",
                            body)
-    prereq = re.search(r"\*\*Prerequisites:\*\*\s*(.+?)(?:\n\s*\n|\n\*\*|$)", body, re.S)
-    time = re.search(r"\*\*Time:\*\*\s*(.+?)(?:\n\s*\n|$)", body, re.S)
-    if not (objectives and prereq and time):
-        raise ChapterError(f"{name}: objectives, prerequisites or time missing; {ADMONITION}")
+    audience, prereq, time = (re.search(rf"\*\*{label}:\*\*\s*(.+?)(?:\n\s*\n|\n\*\*|$)", body, re.S)
+                              for label in ("Who it is for", "Prerequisites", "Time"))
+    if not (objectives and audience and prereq and time):
+        raise ChapterError(f"{name}: objectives, audience, prerequisites or time missing; {ADMONITION}")
     items = [_one_line(i).rstrip(";.") for i in re.split(r"^\s*[-*] ", objectives.group(1), flags=re.M) if i.strip()]
     if not 3 <= len(items) <= 5:
         raise ChapterError(f"{name}: {len(items)} learning objectives; the book asks for 3 to 5")
-    return {"objectives": items, "prerequisites": _one_line(prereq.group(1)),
+    return {"objectives": items, "audience": _one_line(audience.group(1)), "prerequisites": _one_line(prereq.group(1)),
             "reading_minutes": _minutes("to read", time.group(1), name),
             "exercise_minutes": _minutes("for the exercises", time.group(1), name)}
 
 
-def from_admonition(path: Path) -> dict:
-    return parse_admonition(_admonition(nbformat.read(path, as_version=4), path.name)[1], path.name)
-
-
-def stored(path: Path) -> dict:
-    return dict(nbformat.read(path, as_version=4).metadata.get("tinyseek", {}).get("chapter", {}))
-
-
-def load(path: Path, root: Path = ROOT, strict: bool = True) -> Chapter:
-    """A chapter as its metadata describes it; raises ChapterError if the metadata is missing.
-
-    ``strict=False`` (the book build) reads a chapter without metadata from its admonition instead,
-    with an empty audience, so merging a chapter never breaks the build; the tests still fail.
-    """
-    nb = nbformat.read(path, as_version=4)
-    meta = nb.metadata.get("tinyseek", {}).get("chapter", {})
-    missing = [k for k in (*DERIVED, "audience") if not meta.get(k)]
-    stale = set(missing) & set(DERIVED)
-    try:
-        title, body = _admonition(nb, path.name)
-        if missing and strict:
-            hint = "`make exercises`" if stale else f'`python tools/chapters.py {path.stem[:2]} "..."`'
-            raise ChapterError(f"{path.name}: metadata tinyseek.chapter lacks {', '.join(missing)}: run {hint}")
-        fields = parse_admonition(body, path.name) if stale else {k: meta[k] for k in DERIVED}
-    except ChapterError:
-        if strict:
-            raise
-        title, fields = path.stem, {"objectives": [], "prerequisites": "", "reading_minutes": 0, "exercise_minutes": 0}
+def load(path: Path, root: Path = ROOT) -> Chapter:
+    """A chapter as its opening admonition describes it; a ChapterError says what to change."""
+    first = next((c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"), "")
+    title = re.search(r"^#\s+(.+?)\s*$", first, re.M)
+    body = re.search(r"^(:{3,}|`{3,})\{admonition\}[^\n]*\n(.*?)^\1\s*$", first, re.M | re.S)
+    if not title or not body:
+        raise ChapterError(f"{path.name}: no title or no opening admonition; {ADMONITION}")
     part = next((cap for cap, docs in toc_parts(root) if f"book/{path.stem}" in docs), "")
-    return Chapter(path=path, number=path.stem[:2], title=_one_line(title), part=part,
-                   audience=meta.get("audience", ""), **fields)
+    return Chapter(path=path, number=path.stem[:2], title=_one_line(title.group(1)), part=part,
+                   **parse_admonition(body.group(2), path.name))
 
 
-def chapters(root: Path = ROOT, strict: bool = True) -> list[Chapter]:
-    """Every chapter in the book's order (see ``load``)."""
-    return [load(p, root, strict) for p in chapter_paths(root)]
-
-
-def sync(path: Path, audience: str | None = None) -> bool:
-    """Refresh the metadata of ``path`` from its admonition (and set ``audience`` if given);
-    returns whether the file changed. Never invents an audience."""
-    nb = nbformat.read(path, as_version=4)
-    meta = nb.metadata.setdefault("tinyseek", {}).setdefault("chapter", {})
-    before = dict(meta)
-    meta.update(parse_admonition(_admonition(nb, path.name)[1], path.name))
-    if audience is not None:
-        if not audience.strip():
-            raise ChapterError("audience must say who the chapter suits")
-        meta["audience"] = _one_line(audience)
-    if meta != before:
-        nbformat.write(nb, path)
-    return meta != before
+def chapters(root: Path = ROOT) -> list[Chapter]:
+    """Every chapter in the book's order."""
+    return [load(p, root) for p in chapter_paths(root)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,15 +153,6 @@ def nbgitpuller_link(path: str, root: Path = ROOT, hub: str | None = None) -> st
     hub = hub or config(root).get("launch_buttons", {}).get("jupyterhub_url") or HUB_PLACEHOLDER
     query = urlencode({"repo": url, "branch": branch, "urlpath": f"lab/tree/{url.rsplit('/', 1)[1]}/{path}"})
     return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
-
-
-def repository_path_of_nbgitpuller_link(link: str, root: Path = ROOT) -> str:
-    """The file inside the repository that an nbgitpuller link opens (for the link test)."""
-    query, url = parse_qs(urlsplit(link).query), repository(root)[0]
-    prefix = f"lab/tree/{url.rsplit('/', 1)[1]}/"
-    if not query["urlpath"][0].startswith(prefix) or query["repo"][0] != url:
-        raise ValueError(f"not a link into this repository: {link}")
-    return query["urlpath"][0][len(prefix):]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,16 +219,3 @@ def syllabus_table(plan: list[tuple[str, list[str], str]], chs: list[Chapter],
         built = ", ".join(b for c in picked for b in (builds or {}).get(c.number, [])) or "–"
         lines.append(" | ".join(["", session, names, read, do, built, focus, ""]).strip().replace("\n", " "))
     return "\n".join(lines)
-
-
-if __name__ == "__main__":      # python tools/chapters.py NN "who it suits": set a chapter's audience
-    if len(sys.argv) != 3:
-        sys.exit('usage: python tools/chapters.py NN "who the chapter suits"')
-    path = next((p for p in chapter_paths() if p.stem.startswith(sys.argv[1])), None)
-    if path is None:
-        sys.exit(f"error: no chapter {sys.argv[1]} in _toc.yml")
-    try:
-        sync(path, audience=sys.argv[2])
-    except ChapterError as err:
-        sys.exit(f"error: {err}")
-    print(f"set the audience of {path.relative_to(ROOT)}")

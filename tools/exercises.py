@@ -3,25 +3,21 @@ what is made from them:
 
 - the student notebook ``exercises/NN-slug.ipynb`` (``make exercises``): the master with the
   book's set-up cell and summary, through ``otter assign`` (cell ids renumbered, so an unchanged
-  master gives a byte-identical file); ``make exercises`` also refreshes chapter metadata;
-- the page ``book/exercises/NN-slug.md`` (``python tools/exercises.py pages``; the book's build
+  master gives a byte-identical file);
+- the page ``book/exercises/NN-slug.md`` (``make exercises``; the book's build also
   writes it first, see book/_ext/instructor.py): prompts, launch links and, for instructors only,
   solutions and rubrics, collapsed;
 - the self-checks (raw cells ``# SELF-CHECK`` + YAML) shown at the end of the chapter's page;
 - the otter autograder bundles (``make autograder``: ``python tools/exercises.py autograder``), in
-  ``exercises/dist/NN-slug/``;
-- the leak check: the masters' solutions and rubrics as word runs, to look for anywhere else.
+  ``exercises/dist/NN-slug/``.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import json
 import re
 import shutil
 import subprocess
-import symtable
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -295,47 +291,16 @@ def prepared(master: Path, generate: bool = False) -> nbformat.NotebookNode:
 
 
 def with_setup(nb: nbformat.NotebookNode, name: str) -> bool:
-    """Give ``nb`` the standard set-up cell (in place); returns whether anything changed.
-
-    Lines an author added to the old set-up cell (their own imports, code after the grader's
-    line) are kept, after the standard ones.
-    """
+    """Give ``nb`` the standard set-up cell, in place of its old one or after its title; returns
+    whether anything changed. An author's own imports go in a cell of their own, after it."""
     source = setup_source(name)
     existing = next((c for c in nb.cells if c.cell_type == "code" and "REPO = " in c.source), None)
     if existing is None:
         first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
         nb.cells.insert(first_md + 1, nbformat.v4.new_code_cell(source, id="setup"))
         return True
-    lines = existing.source.splitlines()
-    at = next((i for i, line in enumerate(lines) if line.startswith("grader = otter.Notebook(")), len(lines))
-    standard = source.splitlines()
-    after = [line for line in lines[at + 1:] if line not in standard or not line.strip()]
-    own = [line for line in lines[:at] if line.startswith(("import ", "from ")) and line not in standard
-           and "importlib.util, " not in line and line not in after] + after
-    if "\n".join(own).strip():
-        source += "\n\n" + "\n".join(own).strip()
     changed, existing.source = existing.source != source, source
     return changed
-
-
-def unbound_names(master: Path) -> dict[str, list[str]]:
-    """Names each check function uses without defining, importing or taking them as parameters.
-
-    otter runs a check in a namespace of its own and passes it only the notebook variables named
-    as its parameters, so a check that reads another notebook global passes in the master and
-    fails for every student. Empty lists are what a master should have.
-    """
-    def globals_read(scope: symtable.SymbolTable) -> set[str]:        # in the scope or those inside it
-        here = {s.get_name() for s in scope.get_symbols() if s.is_global() and s.is_referenced()}
-        return here.union(*map(globals_read, scope.get_children()))
-
-    found: dict[str, list[str]] = {}
-    for cell in nbformat.read(master, as_version=4).cells:
-        if cell.cell_type == "code" and re.search(r"^def test_", cell.source, re.M):
-            for fn in symtable.symtable(IGNORE_LINE.sub("", cell.source), master.name, "exec").get_children():
-                if fn.get_type() == "function":
-                    found[fn.get_name()] = sorted(globals_read(fn) - set(dir(builtins)))
-    return found
 
 
 def assign(master: Path, out: Path, generate: bool = False) -> Path:
@@ -388,121 +353,11 @@ def bundle(master: Path, out: Path) -> tuple[Path, Path]:
     return out / "autograder.zip", out / "solution" / master.name
 
 
-def grade(autograder_zip: Path, submission: Path) -> tuple[float, float]:
-    """``(points, possible)`` for ``submission``, graded by otter here (no Docker) in a scratch folder."""
-    from otter.api import grade_submission
-
-    with tempfile.TemporaryDirectory() as tmp:
-        shutil.copyfile(submission, Path(tmp) / submission.name)
-        results = grade_submission(str(Path(tmp) / submission.name), str(autograder_zip), quiet=True)
-    return float(results.total), float(results.possible)
-
-
-# ---------------------------------------------------------------------------------------------
-# The leak check: the masters' solutions and rubrics, detected anywhere else
-# ---------------------------------------------------------------------------------------------
-# ``secrets`` turns the solution lines and rubrics into word *shingles*, runs of consecutive
-# words, leaving out any run that also occurs in the text students are meant to see; ``leaks``
-# looks for those runs in any file. Comparing words, not characters, makes the check indifferent
-# to markup, HTML escaping, smart quotes and JSON escapes.
-
-SHINGLE = 6        # words in a run: long enough to be specific to one solution
-SHORTEST = 4       # a code line shorter than SHINGLE words still counts if it has this many
-ROLE = re.compile(r"\{[\w:.-]+\}`[^`]*`")
-TEXT_SUFFIXES = {".html", ".htm", ".js", ".json", ".ipynb", ".md", ".txt", ".py", ".tex", ".xml",
-                 ".inv", ".yml", ".yaml", ".csv", ".rst"}
-
-
-@dataclass
-class Stripped:
-    public: str            # everything a student may see, as text
-    secret: list[str]      # the solution texts
-
-
-def master_solutions(master: Path) -> Stripped:
-    """The solutions and rubrics of an otter-assign master, and the rest of its text."""
-    m = read(master)
-    public = [m.title, m.intro, *m.context, *(yaml.safe_dump(c) for c in m.self_checks)]
-    secret = []
-    for q in m.questions:
-        public += q.prompt + [q.skeleton, q.test_code]
-        secret += [c.source for c in q.solution if c.cell_type == "markdown"]
-        for line in q.solution_code.splitlines():
-            if line not in q.skeleton.splitlines():
-                assigned = re.match(r"^\s*[\w.,\s\[\]'\"]+=(?!=)(.*)$", line)   # the student keeps `name = ...`
-                code = (assigned.group(1) if assigned else line).strip()
-                if code not in ("", "..."):
-                    secret.append(code)
-    return Stripped("\n".join(public), secret)
-
-
-def words(text: str) -> list[str]:
-    """Lower-case words and numbers: what survives rendering, escaping and tokenising."""
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
-def shingles(tokens: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
-
-
-def fragments(text: str) -> list[list[str]]:
-    """Word runs of a solution, cut where a role (a glued number, a citation) stands."""
-    return [w for part in ROLE.split(text) if (w := words(part))]
-
-
-def readable_text(path: Path) -> str:
-    """The text of a file as a reader could see it (a notebook's cells decoded from its JSON too)."""
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        cells = json.loads(raw).get("cells", []) if path.suffix == ".ipynb" else []
-    except json.JSONDecodeError:
-        cells = []
-    return "\n".join([raw, *("".join(c.get("source", "")) for c in cells)])
-
-
-def secrets(root: Path = ROOT) -> dict[tuple[str, ...], str]:
-    """Word runs that occur in a solution and nowhere in the text students may see, each with the
-    master it comes from. The public text: the masters' public parts, the book's pages (an exercise
-    may ask for what a chapter computes; the errata quote figures) and the package's source (the
-    API reference shows it)."""
-    public_tokens = [words(readable_text(p)) for p in sorted((root / "book").glob("*.ipynb"))
-                     + sorted((root / "book").glob("*.md")) + sorted((root / "code").rglob("*.py"))]
-    found: dict[tuple[str, ...], str] = {}
-    for path in masters(root):
-        stripped = master_solutions(path)
-        public_tokens.append(words(stripped.public))
-        for frag in (f for text in stripped.secret for f in fragments(text) if len(f) >= SHORTEST):
-            found.update(dict.fromkeys(shingles(frag, min(len(frag), SHINGLE)), path.relative_to(root).as_posix()))
-    public = {n: set().union(*(shingles(t, n) for t in public_tokens)) for n in range(SHORTEST, SHINGLE + 1)}
-    return {run: source for run, source in found.items() if run not in public[len(run)]}
-
-
-def leaks(files: list[Path], found: dict[tuple[str, ...], str]) -> list[str]:
-    """``["file: 'secret words' (from master)", ...]`` for every secret in one of ``files``."""
-    hits = []
-    for path in (f for f in files if f.suffix.lower() in TEXT_SUFFIXES):
-        tokens = words(readable_text(path))
-        for n in {len(run) for run in found}:
-            hits += [f"{path}: '{' '.join(run)}' (from {found[run]})" for run in shingles(tokens, n) & found.keys()]
-    return sorted(hits)
-
-
-def files_under(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file())
-
-
 def main(argv: list[str]) -> None:
-    if argv == ["pages"]:
-        for path in write_pages():
-            print(f"wrote {path.relative_to(ROOT)}")
-        return
     if argv == ["autograder"]:
         for master in masters():
             print("wrote", *(p.relative_to(ROOT) for p in bundle(master, ROOT / "exercises" / "dist" / master.stem)))
         return
-    for path in chapters.chapter_paths(ROOT):
-        if chapters.sync(path):
-            print(f"updated the metadata of {path.relative_to(ROOT)} from its opening admonition")
     for master in masters():
         read(master)                             # refuses a broken self-check, naming it
         nb = nbformat.read(master, as_version=4)
@@ -512,14 +367,6 @@ def main(argv: list[str]) -> None:
         (ROOT / "exercises" / master.name).write_text(student_notebook(master), encoding="utf-8")
         print(f"wrote exercises/{master.name}")
     write_pages()
-    problems = []
-    for path in chapters.chapter_paths(ROOT):
-        try:
-            chapters.load(path, ROOT)
-        except chapters.ChapterError as err:
-            problems.append(str(err))
-    if problems:
-        sys.exit("\n".join(["still to do:"] + problems))
 
 
 if __name__ == "__main__":

@@ -124,16 +124,16 @@ def _builds() -> dict[str, list[str]]:
 
 MARKDOWN = {   # directive: its MyST, from its content lines
     # every chapter: who it suits, prerequisites, time and objectives, in one table
-    "chapter-table": lambda lines: chapters.chapter_table(chapters.chapters(ROOT, strict=False)),
+    "chapter-table": lambda lines: chapters.chapter_table(chapters.chapters(ROOT)),
     # the page and the Binder, Colab and nbgitpuller links of every exercise notebook
     "exercise-links": lambda lines: chapters.exercise_links_table(ROOT),
     # a syllabus: each content line is `session | part numerals or chapter numbers | focus`
     "syllabus": lambda lines: chapters.syllabus_table(chapters.parse_plan("\n".join(lines)),
-                                                      chapters.chapters(ROOT, strict=False), _builds()),
+                                                      chapters.chapters(ROOT), _builds()),
     # the front page: the chapters in reading order, each with its reading time
     "reading-path": lambda lines: "\n".join(f"1. {{doc}}`{ch.title} <{ch.path.stem}>` "
                                             f"({chapters.minutes(ch.reading_minutes)})"
-                                            for ch in chapters.chapters(ROOT, strict=False)),
+                                            for ch in chapters.chapters(ROOT)),
 }
 
 

@@ -9,8 +9,7 @@
   (objectives, prerequisites, time) gets the same links.
 - The theme's Font Awesome script (1.5 MB, every icon there is) goes: each ``<i class="fa-...">``
   becomes the inline SVG of that one icon, read from the theme's own copy of the script.
-- Details the browser tests found: the colour mode follows the reader's system ("auto"; without
-  it pydata-sphinx-theme logs a console error); sphinx-thebe's script goes when thebe is off (it
+- Details the browser tests found: sphinx-thebe's script goes when thebe is off (it
   names thebe's CDN, twice on a page after a rebuild: a console error); the bibliography loses
   docutils' ``role="list"`` and viewcode's module index its ``<ul>`` directly inside a ``<ul>``
   (axe-core).
@@ -35,13 +34,11 @@ from pybtex.style.labels import BaseLabelStyle
 from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util import logging
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import chapters  # noqa: E402  (tools/chapters.py: the launch links)
 
-logger = logging.getLogger(__name__)
 VENDOR = Path(__file__).resolve().parents[1] / "_static" / "vendor"
 PLOTLY = "vendor/plotly-cartesian.min.js"
 MATHJAX = "vendor/mathjax/startup.js"
@@ -57,23 +54,13 @@ def _check(app):
         raise ExtensionError(f"missing {', '.join(missing)} in book/_static: run `make vendor`")
 
 
-def _configure(app, config):
-    config.html_context.setdefault("default_mode", "auto")
-    config.mathjax_path = MATHJAX
-    # only what the book's TeX uses (tools/vendor.py); a command outside it shows as a MathJax error
-    config.mathjax3_config = {**(config.mathjax3_config or {}),
-                              "loader": {"load": ["input/tex-base", "[tex]/ams", "[tex]/noundefined", "output/chtml"]},
-                              "tex": {"packages": {"[+]": ["ams", "noundefined"]}}}
-    config.nb_ipywidgets_js = {}        # the static site draws no live widget (StaticWidgets)
-
-
 def _text_of(asset) -> str:
     return str(getattr(asset, "filename", None) or getattr(asset, "attributes", {}).get("body") or asset)
 
 
 def _page_scripts(app, pagename, templatename, context, doctree):
     """plotly.js where a figure is, MathJax where math is (not a toctree's math); no widget state,
-    no thebe; a warning for any script from another host."""
+    no thebe. (A script from another host fails the browser tests, which block other hosts.)"""
     files = context.get("script_files", [])
     if doctree is not None and any("tinyseek-plot" in raw.astext() for raw in doctree.findall(nodes.raw)):
         files += [_JavaScript(f"_static/{PLOTLY}", priority=200), _JavaScript(f"_static/{FIGURES_JS}", priority=210)]
@@ -82,10 +69,6 @@ def _page_scripts(app, pagename, templatename, context, doctree):
     files[:] = [js for js in files if "widget-state" not in (getattr(js, "attributes", {}).get("type") or "")
                 and (math or not re.search(r"mathjax|window\.MathJax", _text_of(js)))
                 and (thebe or not re.search(r"thebe|THEBE_JS_URL", _text_of(js)))]
-    remote = [f.filename for f in [*files, *context.get("css_files", [])]
-              if re.match(r"(https?:)?//", getattr(f, "filename", None) or "")]
-    if remote:
-        logger.warning(f"{pagename} would load {', '.join(remote)} from another host; vendor it")
 
 
 def _accessible_lists(app, pagename, templatename, context, doctree):
@@ -102,19 +85,14 @@ def _accessible_lists(app, pagename, templatename, context, doctree):
 # Live widgets: their saved output, and where they run live
 # ---------------------------------------------------------------------------------------------
 
-def launch_links(config, docname: str, suffix: str = ".ipynb") -> list[tuple[str, str]]:
-    """(label, URL) of the services the theme's launch buttons offer for ``docname`` (none in the
-    student edition), linked as tools/chapters.py links every notebook."""
-    launch = (config.html_theme_options or {}).get("launch_buttons") or {}
-    return [(label, link(docname + suffix, ROOT)) for label, key, link in
-            (("Binder", "binderhub_url", chapters.binder_link), ("Colab", "colab_url", chapters.colab_link))
-            if launch.get(key)]
-
-
 def _links(transform, docname: str) -> nodes.inline:
-    """'Binder, Colab or another place with a kernel', linked."""
-    env = transform.env
-    targets = launch_links(transform.config, docname, Path(env.doc2path(docname)).suffix)
+    """'Binder, Colab or another place with a kernel', linked: the services the theme's launch
+    buttons offer (none in the student edition), linked as tools/chapters.py links every notebook."""
+    env, launch = transform.env, (transform.config.html_theme_options or {}).get("launch_buttons") or {}
+    path = docname + Path(env.doc2path(docname)).suffix
+    targets = [(label, link(path, ROOT)) for label, key, link in
+               (("Binder", "binderhub_url", chapters.binder_link), ("Colab", "colab_url", chapters.colab_link))
+               if launch.get(key)]
     if WHERE_TO_RUN in env.all_docs and WHERE_TO_RUN != docname:
         targets.append(("another place with a kernel", transform.app.builder.get_relative_uri(docname, WHERE_TO_RUN)))
     span = nodes.inline()
@@ -283,7 +261,6 @@ class AuthorYearStyle(PlainStyle):
 
 def setup(app):
     register_plugin("pybtex.style.formatting", "tinyseek", AuthorYearStyle)
-    app.connect("config-inited", _configure)
     app.connect("builder-inited", _check)
     app.connect("html-page-context", _page_scripts, priority=950)
     app.connect("html-page-context", _accessible_lists)
