@@ -43,7 +43,7 @@ _build/.ext-stamp: $(wildcard book/_ext/*.py)
 ## sha512) into node_modules/, then the site's files are copied into book/_static/vendor/: MathJax's
 ## loader and only the components the book's TeX uses (0.2 MB gzip, where tex-mml-chtml.js with its
 ## menu is 0.3), and plotly.js's cartesian bundle, the smallest that draws scatter, bar and heatmap
-## (1.5 MB, 0.5 MB gzip; the full bundle is 4.6 MB). Its version must be the plotly wheel's (tests/test_site.py).
+## (1.5 MB, 0.5 MB gzip; the full bundle is 4.6 MB). Its version must be the plotly wheel's (tests/test_setup.py).
 VENDOR := book/_static/vendor
 MATHJAX_PARTS := startup.js core.js input/tex-base.js input/tex/extensions/ams.js \
                  input/tex/extensions/noundefined.js output/chtml.js output/chtml

@@ -307,8 +307,6 @@ def unbound_names(master: Path) -> dict[str, list[str]]:
     return found
 
 
-
-
 @pytest.mark.parametrize("master", MASTERS, ids=lambda p: p.name)
 def test_every_check_takes_what_it_reads_as_a_parameter(master):
     found = unbound_names(master)
@@ -333,8 +331,6 @@ def grade(autograder_zip: Path, submission: Path) -> tuple[float, float]:
         shutil.copyfile(submission, Path(tmp) / submission.name)
         results = grade_submission(str(Path(tmp) / submission.name), str(autograder_zip), quiet=True)
     return float(results.total), float(results.possible)
-
-
 
 
 @pytest.fixture(scope="module")
